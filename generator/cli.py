@@ -1,0 +1,234 @@
+"""The `timeline` command line. ``main(argv)`` returns the exit code:
+0 success, 1 content, template or output problems, 2 usage errors. Anything else that
+escapes is a bug in timeline and keeps its traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from generator import __version__
+from generator.build import BuildResult, build
+from generator.config import CONFIG_NAME, Config, parse_config, with_overrides
+from generator.dates import DateError, parse_date
+from generator.diagnostics import Diagnostic, Severity, error, has_errors
+from generator.output import OutputError, check_output_folder, write_site
+from generator.slugs import slugify
+from generator.sources import load_sources
+
+OK, FAILED, USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage message
+        return int(exc.code or 0)
+    try:
+        result: int = args.run(args)
+        return result
+    except UsageError as exc:
+        print(f"timeline: {exc}", file=sys.stderr)
+        return USAGE
+    except KeyboardInterrupt:
+        print("timeline: stopped", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="timeline",
+        description="Build a static website from a timeline of Markdown event files.",
+    )
+    parser.add_argument("--version", action="version", version=f"timeline {__version__}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument("--config", default=CONFIG_NAME, metavar="FILE",
+                         help="the site's configuration file (default: %(default)s)")
+        sub.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+        return sub
+
+    sub = command("build", "Build the site into the output folder.")
+    sub.add_argument("--output", metavar="DIR", help="write here instead of output_dir")
+    sub.add_argument("--drafts", action="store_true", help="include events with draft: true")
+    sub.add_argument("--base-url", metavar="URL", help="the URL the site will be served at")
+    sub.set_defaults(run=_build)
+
+    sub = command("check", "Validate the content and templates; write nothing.")
+    sub.add_argument("--strict", action="store_true",
+                     help="also fail on actors without a file and other loose ends")
+    sub.add_argument("--drafts", action="store_true", help="include events with draft: true")
+    sub.set_defaults(run=_check, base_url=None, output=None)
+
+    sub = command("new", "Create a new event file.")
+    sub.add_argument("title", help="the event's title")
+    sub.add_argument("--date", required=True, help="when it happened: YYYY, YYYY-MM or YYYY-MM-DD")
+    sub.add_argument("--actor", action="append", default=[], metavar="NAME",
+                     help="an actor of the event (repeat for several)")
+    sub.add_argument("--tag", action="append", default=[], metavar="TAG", help="a tag (repeatable)")
+    sub.add_argument("--place", action="append", default=[], metavar="PLACE",
+                     help="a place (repeatable)")
+    sub.set_defaults(run=_new)
+
+    sub = command("serve", "Build, serve the site and rebuild it on every change.")
+    sub.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    sub.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    sub.add_argument("--drafts", action="store_true", help="include events with draft: true")
+    sub.set_defaults(run=_serve, base_url=None, output=None)
+    return parser
+
+
+def load_config(args: argparse.Namespace) -> tuple[Path, Config, list[Diagnostic]]:
+    """The site root, its config with command-line overrides, and the config's problems."""
+    path = Path(args.config)
+    if not path.is_file():
+        raise UsageError(f"no {path} here; run timeline in your site's folder or pass --config")
+    root = path.resolve().parent
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return root, Config(), [error(path.name, 0, "timeline.toml is not UTF-8 text")]
+    config, problems = parse_config(text, path.name)
+    output = args.output and os.path.relpath(Path(args.output).resolve(), root)
+    return root, with_overrides(config, output_dir=output, base_url=args.base_url), problems
+
+
+def run_build(args: argparse.Namespace) -> tuple[Path, Config, BuildResult | None, list[Diagnostic]]:
+    root, config, problems = load_config(args)
+    if has_errors(problems):
+        return root, config, None, problems
+    sources, found = load_sources(root, config)
+    result = build(config, sources, drafts=args.drafts)
+    return root, config, result, [*problems, *found, *result.diagnostics]
+
+
+def _build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    root, config, result, problems = run_build(args)
+    output = root / config.output_dir
+    if result is not None and not has_errors(problems):
+        try:
+            check_output_folder(output, root, _protected(root, config))
+            write_site(output, result.pages)
+        except OutputError as exc:
+            problems.append(error(config.output_dir, 0, str(exc)))
+    report(root, problems)
+    if has_errors(problems):
+        _say(args, "Build failed: nothing was written; the previous output is unchanged.")
+        return FAILED
+    assert result is not None and result.timeline is not None
+    t = result.timeline
+    elapsed = time.perf_counter() - started
+    _say(args, f"Built {len(t.events)} events, {len(t.actors)} actors, {len(t.tags)} tags, "
+         f"{len(t.places)} places: {len(result.pages)} files in {elapsed:.2f} s "
+         f"-> {_shown(output)}")
+    return OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    root, config, result, problems = run_build(args)
+    if args.strict:
+        problems = [
+            error(d.path, d.line, d.message) if d.severity is not Severity.ERROR else d
+            for d in problems
+        ]
+    report(root, problems)
+    failed = has_errors(problems)
+    if result is not None and result.timeline is not None and not failed:
+        t = result.timeline
+        _say(args, f"Checked {len(t.events)} events and {len(t.actors)} actors: no problems.")
+    return FAILED if failed else OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    root, config, problems = load_config(args)
+    try:
+        date = parse_date(args.date, config.date_order)
+    except DateError as exc:
+        raise UsageError(f"--date: {exc}") from None
+    folder = root / config.content_dir / "events"
+    path = folder / f"{date.iso().lstrip('-')}-{slugify(args.title)}.md"
+    if path.exists():
+        report(root, [error(_rel(root, path), 0, "already exists; choose another title")])
+        return FAILED
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(event_template(args.title, date.iso(), args.actor, args.tag, args.place), "utf-8")
+    _say(args, f"Created {_shown(path)}")
+    return OK
+
+
+def event_template(title: str, date: str, actors: list[str], tags: list[str],
+                   places: list[str]) -> str:
+    import json  # JSON strings are valid YAML scalars and quote everything safely
+
+    def items(values: list[str]) -> str:
+        return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+    return (
+        "---\n"
+        f"title: {json.dumps(title, ensure_ascii=False)}\n"
+        f"date: {date}\n"
+        f"actors: {items(actors)}\n"
+        f"places: {items(places)}\n"
+        f"tags: {items(tags)}\n"
+        "sources: []\n"
+        "---\n"
+        "What happened, in a few sentences.\n"
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from generator.server import serve
+
+    root, config, problems = load_config(args)
+    if has_errors(problems):
+        report(root, problems)
+        return FAILED
+    return serve(root, config, args)
+
+
+def report(root: Path, problems: list[Diagnostic]) -> None:
+    """Print problems as ``path:line: message``, paths relative to the current folder."""
+    shown = [d for d in problems if d.severity is not Severity.LINT]
+    errors = sum(d.severity is Severity.ERROR for d in shown)
+    for d in shown:
+        print(Diagnostic(_rel(root, root / d.path), d.line, d.message, d.severity).format(),
+              file=sys.stderr)
+    if errors > 1:
+        print(f"Found {errors} errors.", file=sys.stderr)
+
+
+def _protected(root: Path, config: Config) -> dict[str, Path]:
+    return {
+        "content": root / config.content_dir,
+        "templates": root / config.templates_dir,
+        "static": root / config.static_dir,
+        "themes": root / "themes",
+    }
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _shown(path: Path) -> str:
+    return _rel(path, path) + ("/" if path.is_dir() else "")
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr if message.startswith("Build failed") else sys.stdout)

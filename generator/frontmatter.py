@@ -1,0 +1,166 @@
+"""Split a source file into YAML front matter and Markdown body, and read the YAML.
+
+Every scalar is kept as the raw text the author wrote (or None when empty): YAML 1.1 would
+otherwise turn ``2023-10-23`` into a date, ``02023`` into an octal number and ``NO`` (Norway)
+into False behind the author's back. Later stages give the text a type and report problems
+at the line recorded here for each value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Union
+
+import yaml
+
+from generator.diagnostics import Diagnostic, error
+
+Value = Union[None, str, list["Value"], dict[str, "Value"]]
+
+try:  # the C parser is several times faster when libyaml is present
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,unused-ignore]
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+_NULL = "tag:yaml.org,2002:null"
+_FENCES = ("---", "...")
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """``fields`` maps each top-level key to its value; ``lines`` maps dotted paths
+    (``"sources"``, ``"sources.2"``, ``"sources.2.url"``) to 1-based lines of the file."""
+
+    fields: Mapping[str, Value]
+    lines: Mapping[str, int]
+    body: str
+    body_line: int
+
+    def line(self, *path: str | int) -> int:
+        """The line of the deepest recorded part of ``path``, else the closest parent."""
+        parts = [str(p) for p in path]
+        while parts:
+            found = self.lines.get(".".join(parts))
+            if found:
+                return found
+            parts.pop()
+        return 1
+
+
+def read_front_matter(text: str, path: str) -> tuple[FrontMatter | None, list[Diagnostic]]:
+    """Read ``text`` (already decoded, LF line ends, no BOM)."""
+    lines = text.split("\n")
+    first = lines[0].rstrip()
+    if first != "---":
+        return None, [error(path, 1, _missing_opening(first, text))]
+    close = next((i for i in range(1, len(lines)) if lines[i].rstrip() in _FENCES), None)
+    if close is None:
+        return None, [
+            error(path, 1, "front matter opened with '---' is never closed; "
+                  "add a line '---' after the last field")
+        ]
+    yaml_text = "\n".join(lines[1:close])
+    body = "\n".join(lines[close + 1 :])
+    try:
+        fields, where = _parse_yaml(yaml_text, first_line=2)
+    except _Problem as problem:
+        return None, [error(path, problem.line, problem.message)]
+    return FrontMatter(fields, where, body, close + 2), []
+
+
+def _missing_opening(first: str, text: str) -> str:
+    if not text.strip():
+        return "the file is empty; an event needs front matter with at least a title and a date"
+    if first == "+++":
+        return "TOML front matter (+++) is not supported; write YAML between '---' lines"
+    if first.startswith("---"):
+        return "the first line must be exactly '---'; put the first field on the next line"
+    return ("the file does not start with front matter; the first line must be '---', "
+            "followed by YAML fields and another '---' line")
+
+
+class _Problem(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _parse_yaml(text: str, first_line: int) -> tuple[dict[str, Value], dict[str, int]]:
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + mark.line if mark else first_line
+        raise _Problem(line, _yaml_message(exc)) from None
+    except yaml.YAMLError as exc:
+        raise _Problem(first_line, f"invalid YAML in front matter: {exc}") from None
+    except RecursionError:
+        raise _Problem(first_line, "front matter is nested too deeply to read") from None
+    if root is None:
+        return {}, {}
+    if not isinstance(root, yaml.MappingNode):
+        raise _Problem(
+            first_line + root.start_mark.line,
+            "front matter must be 'key: value' fields, one per line",
+        )
+    where: dict[str, int] = {}
+    try:
+        fields = _Walker(first_line, where).mapping(root, "")
+    except RecursionError:
+        raise _Problem(first_line, "front matter is nested too deeply to read") from None
+    return fields, where
+
+
+class _Walker:
+    """Turns composed YAML nodes into plain values, recording each value's line."""
+
+    def __init__(self, first_line: int, where: dict[str, int]) -> None:
+        self.first_line = first_line
+        self.where = where
+        self.seen: dict[int, Value] = {}  # aliases share their node; convert it once
+
+    def value(self, node: yaml.Node, path: str) -> Value:
+        self.where[path] = self.first_line + node.start_mark.line
+        known = id(node)
+        if known in self.seen:
+            return self.seen[known]
+        result: Value
+        if isinstance(node, yaml.MappingNode):
+            result = self.mapping(node, path + ".")
+        elif isinstance(node, yaml.SequenceNode):
+            result = [self.value(item, f"{path}.{i}") for i, item in enumerate(node.value)]
+        else:
+            result = None if node.tag == _NULL else str(node.value)
+        self.seen[known] = result
+        return result
+
+    def mapping(self, node: yaml.MappingNode, prefix: str) -> dict[str, Value]:
+        result: dict[str, Value] = {}
+        for key_node, value_node in node.value:
+            line = self.first_line + key_node.start_mark.line
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Problem(line, "a field name must be plain text")
+            key = str(key_node.value)
+            if key == "<<":
+                raise _Problem(line, "YAML merge keys ('<<') are not supported in front matter")
+            if key in result:
+                first = self.where.get(prefix + key, line)
+                raise _Problem(line, f"'{key}' is given twice (first on line {first}); keep one")
+            self.where[prefix + key] = line
+            result[key] = self.value(value_node, prefix + key)
+            self.where[prefix + key] = line
+        return result
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or exc.context or "could not parse"
+    message = f"invalid YAML in front matter: {problem}"
+    if "tab" in problem or "'\\t'" in problem:
+        message += "; indent with spaces, not tabs"
+    elif "mapping values are not allowed" in problem:
+        message += "; put quotes around a value that contains ': '"
+    elif "found character" in problem and ("'@'" in problem or "'`'" in problem):
+        message += "; put quotes around a value that starts with @ or `"
+    return message

@@ -1,0 +1,59 @@
+"""Check the built site's own links: every internal href and src must name a file the
+build wrote. External links (with a scheme or host) are not fetched."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from urllib.parse import unquote, urlsplit
+
+from generator.diagnostics import Diagnostic, error
+
+_LINK = re.compile(rb"""\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+NOT_FOUND_PAGE = "404.html"
+
+
+def broken_links(
+    pages: Mapping[str, bytes], origins: Mapping[str, str], site_root: str = "/"
+) -> list[Diagnostic]:
+    """``origins`` names the source file each page came from, for the message;
+    ``site_root`` is the URL path 404.html links from."""
+    broken: dict[tuple[str, str], int] = {}
+    for page, data in pages.items():
+        if not page.endswith(".html"):
+            continue
+        for match in _LINK.finditer(data):
+            raw = (match.group(1) or match.group(2) or b"").decode("utf-8", "replace")
+            target = _target(page, raw, site_root)
+            if target is not None and target not in pages:
+                broken.setdefault((page, raw), 0)
+    problems = []
+    for (page, link), _ in sorted(broken.items()):
+        source = origins.get(page, page)
+        problems.append(error(source, 0, f"broken link in {page}: '{link}' leads to no page "
+                              "of the site"))
+    return problems
+
+
+def _target(page: str, link: str, site_root: str) -> str | None:
+    """The output file a link leads to, or None for external links and anchors."""
+    link = link.strip()
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return link
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = unquote(parts.path)
+    if path.startswith("/"):
+        if page != NOT_FOUND_PAGE or not path.startswith(site_root):
+            return path  # root-relative links break under a sub-path and from disk
+        target = path[len(site_root):]
+    else:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
+    if target.startswith("../") or target == "..":
+        return link
+    if target in (".", "") or path.endswith("/"):
+        target = posixpath.join(target, "index.html").removeprefix("./")
+    return target

@@ -1,0 +1,90 @@
+"""Write the built pages to the output folder, atomically and only into a folder the
+build owns.
+
+The site is written into a temporary folder beside the output folder, then swapped in,
+so a failed or interrupted build leaves the previous output exactly as it was. A manifest
+inside the output lists what the build wrote; a folder holding anything else is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+MANIFEST = ".timeline-manifest"
+
+
+class OutputError(Exception):
+    """The output folder cannot be used; the message says why and what to do."""
+
+
+def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path]) -> None:
+    """Refuse folders whose replacement would destroy sources or someone else's files.
+
+    ``protected`` names folders of the site (content, templates, themes...) by setting."""
+    out = output.resolve()
+    site = root.resolve()
+    if out == site or out in site.parents:
+        raise OutputError(f"the output folder {output} is the site folder or contains it; "
+                          "set output_dir to a folder of its own, like 'output'")
+    for name, folder in protected.items():
+        real = folder.resolve()
+        if out == real or out in real.parents or real in out.parents:
+            raise OutputError(f"the output folder {output} overlaps the {name} folder "
+                              f"{folder}; choose another output_dir")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{output} exists and is not a folder; remove it or choose another")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    manifest = out / MANIFEST
+    if not manifest.is_file():
+        raise OutputError(f"{output} holds files that timeline did not write; empty it, "
+                          "or choose another output folder with --output")
+    owned = set(manifest.read_text("utf-8").splitlines()) | {MANIFEST}
+    foreign = sorted(
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if not p.is_dir() and p.relative_to(out).as_posix() not in owned
+    )
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise OutputError(f"{output} holds files timeline did not write ({shown}); move them "
+                          "to the site's static/ folder to publish them, or delete them")
+
+
+def write_site(output: Path, pages: Mapping[str, bytes]) -> None:
+    """Replace ``output`` by exactly ``pages``; on any failure the old output stays."""
+    output = output.resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.new-", dir=output.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
+    try:
+        for path in sorted(pages):
+            target = staging / path
+            if not target.resolve().is_relative_to(staging):  # a page path must stay inside
+                raise OutputError(f"refusing to write {path}: outside the output folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(pages[path])
+        (staging / MANIFEST).write_text("".join(f"{p}\n" for p in sorted(pages)), "utf-8")
+        _swap(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap(staging: Path, output: Path) -> None:
+    if not output.exists():
+        os.replace(staging, output)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
+    os.replace(output, retired / "site")
+    try:
+        os.replace(staging, output)
+    except BaseException:
+        os.replace(retired / "site", output)
+        raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,258 @@
+"""Render the linked timeline through the theme's Jinja templates into pages.
+
+One Environment per build. Templates are looked up in the site's own templates/ first,
+then in the chosen theme and the themes it extends, the built-in default last; a template
+can name a theme's version explicitly (``{% extends "default/base.html" %}``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from generator import __version__
+from generator.config import Config
+from generator.dates import MONTHS, Precision, display_range
+from generator.diagnostics import Diagnostic, error
+from generator.model import Event, Term, Timeline
+from generator.sources import Sources
+
+TAXONOMIES = ("actors", "tags", "places")
+RECENT_ON_OVERVIEW = 30
+FILTER_CHOICES = 12
+
+
+class _MappingLoader(jinja2.BaseLoader):
+    """Templates held in memory: name -> (source, file path shown in errors)."""
+
+    def __init__(self, templates: Mapping[str, tuple[str, str]]) -> None:
+        self.templates = templates
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        if template not in self.templates:
+            raise jinja2.TemplateNotFound(template)
+        source, filename = self.templates[template]
+        return source, filename, lambda: True
+
+    def list_templates(self) -> list[str]:
+        return sorted(self.templates)
+
+
+def make_environment(sources: Sources) -> jinja2.Environment:
+    layers = [_MappingLoader(sources.site_templates)]
+    layers += [_MappingLoader(theme.templates) for theme in sources.themes]
+    prefixed = jinja2.PrefixLoader(
+        {theme.name: _MappingLoader(theme.templates) for theme in sources.themes}
+    )
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([*layers, prefixed]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["when"] = lambda e: display_range(e.date, e.end, e.circa)
+    env.filters["iso"] = _html_datetime
+    env.globals["url"] = _url
+    env.globals["group_by_month"] = group_by_month
+    env.globals["generator"] = f"timeline {__version__}"
+    return env
+
+
+@jinja2.pass_context
+def _url(context: jinja2.runtime.Context, target: str = "") -> str:
+    """A link from the page being rendered to ``target`` (a site path such as "events/x/"
+    or "static/style.css"), relative so the site works under any sub-path and from disk."""
+    link = context["root"] + target
+    return link + "index.html" if link == "" or link.endswith("/") else link
+
+
+def _html_datetime(event: Event) -> str:
+    """The value of a <time datetime> attribute; HTML has no form for BC years."""
+    return "" if event.date.is_bce else event.date.iso()
+
+
+@dataclass(frozen=True)
+class MonthGroup:
+    label: str  # "October", or "" for events dated to the year only
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class YearGroup:
+    year: int
+    label: str
+    months: tuple[MonthGroup, ...]
+
+
+def year_label(year: int) -> str:
+    return f"{-year} BC" if year < 0 else str(year)
+
+
+def year_slug(year: int) -> str:
+    return f"-{-year:04d}" if year < 0 else f"{year:04d}"
+
+
+def group_by_month(events: Sequence[Event]) -> list[YearGroup]:
+    """Events (in time order) by start year, then month; year-only dates lead their year."""
+    years: list[YearGroup] = []
+    buckets: dict[int, dict[int, list[Event]]] = {}
+    for event in events:
+        month = event.date.month if event.date.precision >= Precision.MONTH else 0
+        buckets.setdefault(event.year, {}).setdefault(month, []).append(event)
+    for year, months in buckets.items():
+        groups = tuple(
+            MonthGroup(MONTHS[m - 1] if m else "", tuple(items)) for m, items in months.items()
+        )
+        years.append(YearGroup(year, year_label(year), groups))
+    return years
+
+
+class _Renderer:
+    def __init__(
+        self, config: Config, sources: Sources, timeline: Timeline, bodies: Mapping[str, str]
+    ) -> None:
+        self.config = config
+        self.timeline = timeline
+        self.bodies = bodies
+        self.env = make_environment(sources)
+        self.env.globals["site"] = {
+            "title": config.title,
+            "description": config.description,
+            "language": config.language,
+            "base_url": config.base_url,
+            "events": len(timeline.events),
+            "actors": len(timeline.actors),
+            "tags": len(timeline.tags),
+            "places": len(timeline.places),
+        }
+        self.env.globals["theme"] = dict(config.theme_options)
+        self.env.globals["year_slug"] = year_slug
+        self.env.globals["timeline_links"] = timeline.links
+        self.problems: dict[tuple[str, int, str], Diagnostic] = {}
+        self.pages: dict[str, bytes] = {}
+
+    def page(self, path: str, template: str, **context: Any) -> None:
+        depth = path.count("/")
+        context.setdefault("root", "../" * depth)
+        context["page_path"] = path
+        try:
+            text = self.env.get_template(template).render(**context)
+        except jinja2.TemplateSyntaxError as exc:
+            self._report(exc.filename or template, exc.lineno, f"template syntax: {exc.message}")
+            return
+        except jinja2.TemplateNotFound as exc:
+            self._report(template, 0, f"template '{exc.name}' not found in the site's "
+                         "templates/ or any theme")
+            return
+        except Exception as exc:  # noqa: BLE001 - a template's bug, reported where it is
+            filename, line = _template_frame(exc)
+            self._report(filename or template, line, f"template error: {_describe(exc)}")
+            return
+        self.pages[path] = text.encode("utf-8")
+
+    def _report(self, filename: str, line: int, message: str) -> None:
+        key = (filename, line, message)
+        self.problems.setdefault(key, error(filename, line, message))
+
+    def body(self, path: str) -> Markup:
+        return Markup(self.bodies.get(path, ""))  # already rendered and sanitised
+
+    def render(self) -> None:
+        t = self.timeline
+        self.home()
+        years = list(t.years)
+        for i, year in enumerate(years):
+            self.page(f"years/{year_slug(year)}/index.html", "year.html",
+                      year=year, label=year_label(year), groups=group_by_month(t.years[year]),
+                      previous_year=years[i - 1] if i else None,
+                      next_year=years[i + 1] if i + 1 < len(years) else None,
+                      filters=self.filters(t.years[year]))
+        for event in t.events:
+            self.page(f"events/{event.slug}/index.html", "event.html",
+                      event=event, links=t.links[event.slug], body=self.body(event.path))
+        for name in TAXONOMIES:
+            terms = t.taxonomy(name)
+            self.page(f"{name}/index.html", "terms.html", taxonomy=name, terms=list(terms.values()))
+            for term in terms.values():
+                profile = term.profile
+                self.page(f"{term.url}index.html", "actor.html" if name == "actors" else "term.html",
+                          taxonomy=name, term=term, groups=group_by_month(term.events),
+                          co_actors=t.co_actors.get(term.slug, ()) if name == "actors" else (),
+                          body=self.body(profile.path) if profile else Markup(""))
+        self.page("404.html", "404.html", root=site_root_path(self.config.base_url))
+
+    def home(self) -> None:
+        t = self.timeline
+        overview = len(t.events) > self.config.home_limit
+        shown = t.events[-RECENT_ON_OVERVIEW:] if overview else t.events
+        self.page("index.html", "index.html",
+                  overview=overview, groups=group_by_month(shown),
+                  years=[(y, year_label(y), year_slug(y), len(e)) for y, e in t.years.items()],
+                  filters=self.filters(shown))
+
+    def filters(self, events: Sequence[Event]) -> dict[str, list[tuple[Term, int]]]:
+        """The most named actors and tags among ``events``, for the filter bar."""
+        result = {}
+        for name in ("actors", "tags"):
+            counts: dict[str, int] = {}
+            for event in events:
+                for term in getattr(self.timeline.links[event.slug], name):
+                    counts[term.slug] = counts.get(term.slug, 0) + 1
+            ranked = sorted(counts, key=lambda s: (-counts[s], s))[:FILTER_CHOICES]
+            terms = self.timeline.taxonomy(name)
+            result[name] = [(terms[s], counts[s]) for s in ranked]
+        return result
+
+
+def render_site(
+    config: Config, sources: Sources, timeline: Timeline, bodies: Mapping[str, str]
+) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """Every page of the site, as {output path: bytes}, with the template errors found."""
+    renderer = _Renderer(config, sources, timeline, bodies)
+    renderer.render()
+    pages = renderer.pages
+    for path, data in _static_files(sources):
+        pages.setdefault(path, data)
+    return pages, list(renderer.problems.values())
+
+
+def _static_files(sources: Sources) -> Iterator[tuple[str, bytes]]:
+    """The site's static/ at the output root, then each theme's static/ under static/;
+    a file earlier in the theme chain wins over the same file later."""
+    yield from sources.site_static.items()
+    for theme in sources.themes:
+        for name, data in theme.static.items():
+            yield f"static/{name}", data
+
+
+def site_root_path(base_url: str) -> str:
+    """404.html is served at any depth, so it links from the site's root path."""
+    path = urlsplit(base_url).path if base_url else "/"
+    return posixpath.join(path or "/", "")
+
+
+def _template_frame(exc: BaseException) -> tuple[str, int]:
+    """The innermost template file and line in a traceback Jinja rewrote."""
+    found = ("", 0)
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt", ".json", ".j2")):
+            found = (filename, line)
+    return found
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"{exc.message}; check the variable's name"
+    return f"{type(exc).__name__}: {exc}"
