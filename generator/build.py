@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from generator.config import Config
 from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.entries import read_actor, read_event
+from generator.exports import export_pages
 from generator.frontmatter import read_front_matter
 from generator.linkcheck import broken_links
 from generator.linking import link
@@ -89,6 +90,7 @@ def build(config: Config, sources: Sources, drafts: bool = False) -> BuildResult
     problems += found
     pages, found = render_site(config, sources, timeline, bodies)
     problems += found
+    pages |= export_pages(config, timeline, bodies, pages)
     if not has_errors(problems):
         origins = {f"events/{e.slug}/index.html": e.path for e in timeline.events}
         problems += broken_links(pages, origins, site_root_path(config.base_url))

@@ -99,7 +99,7 @@ class PartialDate:
 
     def display(self) -> str:
         """Human form at this precision: "2023", "September 2023", "15 March 44 BC"."""
-        year = f"{-self.year} BC" if self.year < 0 else str(self.year)
+        year = year_label(self.year)
         if self.precision is Precision.YEAR:
             return year
         if self.precision is Precision.MONTH:
@@ -209,22 +209,18 @@ def _read_numeric(text: str, order: str) -> PartialDate | None:
     return make_date(int(c), second, first, precision=Precision.DAY)
 
 
-_ERA = re.compile(
-    r"(?:(?P<pre>AD|CE)\s+(?P<body1>.+)|(?P<body2>.+?)\s*(?P<era>BCE|BC|B\.C\.|AD|CE|A\.D\.))",
-    re.IGNORECASE,
-)
+_ERA = re.compile(r"(?<![^\s,])(BCE|BC|B\.C\.(?:E\.)?|AD|A\.D\.|CE|C\.E\.)(?![^\s,])", re.I)
 _TOKEN = re.compile(r"[0-9]+|[^\W\d_]+")
 
 
 def _read_era(text: str, _order: str) -> PartialDate | None:
-    """"44 BC", "15 March 44 BC", "March 15, 44 BCE", "AD 79"."""
-    match = _ERA.fullmatch(text)
-    if not match:
+    """"44 BC", "15 March 44 BC", "March 15, 44 BCE", "AD 79", "24 August AD 79"."""
+    eras = _ERA.findall(text)
+    if len(eras) != 1:
         return None
-    body = match.group("body1") or match.group("body2")
-    bce = (match.group("era") or "").upper().startswith("B")
-    tokens = _TOKEN.findall(body)
-    numbers = [t for t in tokens if (t.isascii() and t.isdigit())]
+    bce = eras[0].upper().startswith("B")
+    tokens = _TOKEN.findall(_ERA.sub(" ", text))
+    numbers = [t for t in tokens if t.isascii() and t.isdigit()]
     words = [t.lower() for t in tokens if not (t.isascii() and t.isdigit())]
     if not numbers or len(numbers) > 2 or len(words) > 1:
         return None
@@ -362,6 +358,13 @@ def _offset_text(minutes: int) -> str:
     sign = "-" if minutes < 0 else "+"
     hours, rest = divmod(abs(minutes), 60)
     return f"{sign}{hours:02d}:{rest:02d}"
+
+
+def year_label(year: int) -> str:
+    """"2023", "44 BC", and "AD 79" for early years that could pass for a day or an age."""
+    if year < 0:
+        return f"{-year} BC"
+    return str(year) if year >= 1000 else f"AD {year}"
 
 
 def _year_text(year: int) -> str:

@@ -93,7 +93,12 @@ def _parse_yaml(text: str, first_line: int) -> tuple[dict[str, Value], dict[str,
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + mark.line if mark else first_line
-        raise _Problem(line, _yaml_message(exc)) from None
+        source_line = text.split("\n")[mark.line] if mark and mark.line < text.count("\n") + 1 else ""
+        message = _yaml_message(exc, source_line)
+        opened = exc.context_mark
+        if exc.context and opened is not None and opened.line + first_line != line:
+            message += f" ({exc.context} started on line {first_line + opened.line})"
+        raise _Problem(line, message) from None
     except yaml.YAMLError as exc:
         raise _Problem(first_line, f"invalid YAML in front matter: {exc}") from None
     except RecursionError:
@@ -154,10 +159,12 @@ class _Walker:
         return result
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+def _yaml_message(exc: yaml.MarkedYAMLError, source_line: str) -> str:
     problem = exc.problem or exc.context or "could not parse"
+    if "nesting depth" in problem:  # libyaml's own limit
+        return "front matter is nested too deeply to read"
     message = f"invalid YAML in front matter: {problem}"
-    if "tab" in problem or "'\\t'" in problem:
+    if "tab" in problem or "\t" in source_line[: len(source_line) - len(source_line.lstrip())]:
         message += "; indent with spaces, not tabs"
     elif "mapping values are not allowed" in problem:
         message += "; put quotes around a value that contains ': '"

@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from generator import __version__
 from generator.config import Config
-from generator.dates import MONTHS, Precision, display_range
+from generator.dates import MONTHS, Precision, display_range, year_label
 from generator.diagnostics import Diagnostic, error
 from generator.model import Event, Term, Timeline
 from generator.sources import Sources
@@ -95,10 +95,6 @@ class YearGroup:
     months: tuple[MonthGroup, ...]
 
 
-def year_label(year: int) -> str:
-    return f"{-year} BC" if year < 0 else str(year)
-
-
 def year_slug(year: int) -> str:
     return f"-{-year:04d}" if year < 0 else f"{year:04d}"
 
@@ -138,6 +134,7 @@ class _Renderer:
         }
         self.env.globals["theme"] = dict(config.theme_options)
         self.env.globals["year_slug"] = year_slug
+        self.env.globals["year_label"] = year_label
         self.env.globals["timeline_links"] = timeline.links
         self.problems: dict[tuple[str, int, str], Diagnostic] = {}
         self.pages: dict[str, bytes] = {}

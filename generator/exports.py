@@ -1,0 +1,192 @@
+"""The timeline in other programs' formats: ``timeline.json`` for TimelineJS3 embeds and
+``events.ics`` for calendars; and the one hook the build calls to add every export.
+
+TimelineJS3 dates: each field is a string at the precision the author gave, years in
+historical numbering (-44 is 44 BC), because TimelineJS labels a negative year y as
+"|y| BCE"; the astronomical year (-43) would be shown as "43 BCE".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from generator.config import Config
+from generator.dates import PartialDate, Precision, display_range
+from generator.feeds import absolute_links, event_path, feed_pages, instant, site_url
+from generator.model import Event, Timeline
+from generator.slugs import slugify
+
+# TimelineJS3 switches to its year-only "cosmological" scale beyond JavaScript's dates.
+JS_DATE_YEARS = 271_820
+_DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second")
+_LEVELS = (Precision.YEAR, Precision.MONTH, Precision.DAY, Precision.MINUTE, Precision.MINUTE,
+           Precision.SECOND)
+
+
+def export_pages(
+    config: Config, timeline: Timeline, bodies: Mapping[str, str], pages: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """Every export of the site, by output path; ``pages`` are the rendered pages (for the
+    sitemap)."""
+    zone = ZoneInfo(config.timezone)
+    found = feed_pages(config, timeline, bodies, list(pages), zone)
+    found["timeline.json"] = timeline_json(config, timeline, bodies)
+    found["events.ics"] = calendar_ics(config, timeline, zone)
+    return found
+
+
+# --- TimelineJS3 -------------------------------------------------------------------------
+
+
+def tljs_date(when: PartialDate) -> dict[str, str]:
+    """A TimelineJS3 date object with the fields the author gave, and our display form."""
+    values = (when.year, when.month, when.day, when.hour, when.minute, when.second)
+    found = {
+        name: str(value)
+        for name, value, level in zip(_DATE_FIELDS, values, _LEVELS, strict=True)
+        if when.precision >= level
+    }
+    found["display_date"] = when.display()
+    return found
+
+
+def tljs_event(config: Config, timeline: Timeline, event: Event, body: str) -> dict[str, Any]:
+    slide: dict[str, Any] = {"unique_id": event.slug, "start_date": tljs_date(event.date)}
+    if event.end is not None:
+        slide["end_date"] = tljs_date(event.end)
+    slide["display_date"] = display_range(event.date, event.end, event.circa)
+    if config.base_url:
+        url = site_url(config.base_url, event_path(event))
+        body = absolute_links(body, url) + f'<p><a href="{url}">Read more</a></p>'
+    slide["text"] = {"headline": event.title, "text": body}
+    actors = timeline.links[event.slug].actors
+    if actors:  # TimelineJS3 puts each group on a row of its own: the first actor's
+        slide["group"] = actors[0].name
+    media = _media(event.extra.get("media"))
+    if media:
+        slide["media"] = media
+    background = _media(event.extra.get("background"), ("url", "color", "alt"))
+    if background:
+        slide["background"] = background
+    return slide
+
+
+def timeline_json(config: Config, timeline: Timeline, bodies: Mapping[str, str]) -> bytes:
+    """The whole timeline in TimelineJS3's JSON format, events in time order."""
+    title: dict[str, Any] = {"text": {"headline": config.title, "text": config.description}}
+    data: dict[str, Any] = {
+        "title": title,
+        "events": [tljs_event(config, timeline, e, bodies.get(e.path, ""))
+                   for e in timeline.events],
+    }
+    if any(abs(e.year) > JS_DATE_YEARS for e in timeline.events):
+        data["scale"] = "cosmological"
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _media(value: object, keys: tuple[str, ...] = ("url", "caption", "credit", "thumbnail",
+                                                  "alt", "title", "link")) -> dict[str, str]:
+    """An event's ``media:`` (or ``background:``) front matter: a URL, or a mapping of
+    TimelineJS3's keys. Only http(s) URLs pass; other keys must be text."""
+    if isinstance(value, str):
+        value = {"url": value}
+    if not isinstance(value, dict):
+        return {}
+    found = {k: " ".join(v.split()) for k in keys if isinstance(v := value.get(k), str) and v}
+    for key in ("url", "thumbnail", "link"):
+        if key in found and urlsplit(found[key]).scheme not in ("http", "https"):
+            del found[key]
+    return found if ("url" in found or "color" in found) else {}
+
+
+# --- iCalendar ---------------------------------------------------------------------------
+
+
+def in_calendar(event: Event) -> bool:
+    """A calendar needs a day; Python's dates (and RFC 5545's) run from AD 1 to 9999."""
+    return event.date.precision >= Precision.DAY and 1 <= event.date.year <= 9999
+
+
+def left_out_of_calendar(timeline: Timeline) -> list[Event]:
+    return [e for e in timeline.events if not in_calendar(e)]
+
+
+def calendar_ics(config: Config, timeline: Timeline, zone: tzinfo) -> bytes:
+    """Every event dated to the day or finer as an iCalendar VEVENT (RFC 5545): all-day
+    events for days, timed events in UTC for times. DTSTAMP, which RFC 5545 requires, is
+    the event's own start, so the file never depends on when it was built."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//timeline//timeline static site generator//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", config.title)
+    host = urlsplit(config.base_url).netloc or slugify(config.title)
+    for event in timeline.events:
+        if in_calendar(event):
+            calendar.add_component(_vevent(config, timeline, event, zone, host))
+    return calendar.to_ical()
+
+
+def _vevent(
+    config: Config, timeline: Timeline, event: Event, zone: tzinfo, host: str
+) -> icalendar.Event:
+    start = instant(event.date, zone)
+    assert start is not None  # in_calendar() checked the year
+    item = icalendar.Event()
+    item.add("uid", f"{event.slug}@{host}")
+    item.add("dtstamp", start.astimezone(timezone.utc))
+    item.add("summary", event.title)
+    if event.date.precision >= Precision.MINUTE:
+        item.add("dtstart", start.astimezone(timezone.utc))
+        end = _timed_end(event.end, zone)
+        if end is not None:
+            item.add("dtend", end)
+    else:
+        item.add("dtstart", start.date())
+        item.add("dtend", _day_after(event.end or event.date) or start.date() + timedelta(1))
+    description = event.summary
+    if config.base_url:
+        url = site_url(config.base_url, event_path(event))
+        item.add("url", url)
+        description = f"{description}\n\n{url}".strip()
+    if description:
+        item.add("description", description)
+    places = [t.name for t in timeline.links[event.slug].places]
+    if places:
+        item.add("location", ", ".join(places))
+    tags = [t.name for t in timeline.links[event.slug].tags]
+    if tags:
+        item.add("categories", tags)
+    return item
+
+
+def _day_after(when: PartialDate) -> date | None:
+    """The first day after the period ``when`` covers (DTEND is exclusive), or None when
+    it falls outside Python's dates."""
+    try:
+        if when.precision is Precision.YEAR:
+            return date(when.year + 1, 1, 1)
+        if when.precision is Precision.MONTH:
+            return date(when.year + when.month // 12, when.month % 12 + 1, 1)
+        return date(when.year, when.month, when.day) + timedelta(1)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _timed_end(end: PartialDate | None, zone: tzinfo) -> datetime | None:
+    if end is None:
+        return None
+    if end.precision >= Precision.MINUTE:
+        moment = instant(end, zone)
+        return None if moment is None else moment.astimezone(timezone.utc)
+    after = _day_after(end)
+    if after is None:
+        return None
+    return datetime.combine(after, time(), zone).astimezone(timezone.utc)

@@ -1,0 +1,55 @@
+"""timeline.toml: every problem at once, typo hints, the user's words."""
+
+from __future__ import annotations
+
+from generator.config import Config, parse_config
+
+
+def problems(text: str) -> list[str]:
+    return [d.format() for d in parse_config(text)[1]]
+
+
+def test_defaults_and_values() -> None:
+    config, found = parse_config('title = "T"\nhome_limit = 5\n[theme]\nname = "x"\naccent = "red"\n')
+    assert found == []
+    assert config.title == "T" and config.home_limit == 5
+    assert config.theme == "x" and dict(config.theme_options) == {"accent": "red"}
+    assert parse_config("")[0] == Config()
+
+
+def test_theme_as_a_name() -> None:
+    config, found = parse_config('theme = "mine"\n')
+    assert found == [] and config.theme == "mine" and dict(config.theme_options) == {}
+
+
+def test_every_problem_is_reported_with_its_line() -> None:
+    text = "\n".join(
+        [
+            'titel = "T"',
+            "home_limit = true",
+            'date_order = "ydm"',
+            'base_url = "example.org"',
+            'timezone = "Mars/Olympus"',
+            'output_dir = "../elsewhere"',
+            "unsafe_html = 1",
+        ]
+    )
+    assert problems(text) == [
+        "timeline.toml:1: unknown key 'titel'; did you mean 'title'?",
+        "timeline.toml:2: 'home_limit' must be an integer, not a boolean",
+        "timeline.toml:7: 'unsafe_html' must be true or false, not an integer",
+        "timeline.toml:3: 'date_order' must be one of dmy, mdy",
+        "timeline.toml:4: 'base_url' must be an absolute http(s) URL, like https://example.org/",
+        "timeline.toml:5: unknown timezone 'Mars/Olympus'; use an IANA name like Europe/Paris",
+        "timeline.toml:6: 'output_dir' must be a folder inside the site, without '..'",
+    ]
+
+
+def test_toml_syntax_error_names_the_line() -> None:
+    found = problems('title = "T"\nbroken = \n')
+    assert len(found) == 1 and found[0].startswith("timeline.toml:2: invalid TOML")
+
+
+def test_unknown_key_without_a_close_match_lists_the_known_ones() -> None:
+    (found,) = problems("zzz = 1\n")
+    assert "known keys: base_url" in found
