@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--strict", action="store_true",
                      help="also fail on actors without a file and other loose ends")
     sub.add_argument("--drafts", action="store_true", help="include events with draft: true")
-    sub.set_defaults(run=_check, base_url=None, output=None)
+    sub.set_defaults(run=_check)
 
     sub = command("new", "Create a new event file.")
     sub.add_argument("title", help="the event's title")
@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     sub.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     sub.add_argument("--drafts", action="store_true", help="include events with draft: true")
-    sub.set_defaults(run=_serve, base_url=None, output=None)
+    sub.set_defaults(run=_serve)
     return parser
 
 
@@ -100,8 +100,11 @@ def load_config(args: argparse.Namespace) -> tuple[Path, Config, list[Diagnostic
     except UnicodeDecodeError:
         return root, Config(), [error(path.name, 0, "timeline.toml is not UTF-8 text")]
     config, problems = parse_config(text, path.name)
-    output = args.output and os.path.relpath(Path(args.output).resolve(), root)
-    return root, with_overrides(config, output_dir=output, base_url=args.base_url), problems
+    output = getattr(args, "output", None)
+    if output:
+        output = os.path.relpath(Path(output).resolve(), root)
+    base_url = getattr(args, "base_url", None)
+    return root, with_overrides(config, output_dir=output, base_url=base_url), problems
 
 
 def run_build(args: argparse.Namespace) -> tuple[Path, Config, BuildResult | None, list[Diagnostic]]:

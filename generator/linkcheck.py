@@ -19,7 +19,7 @@ def broken_links(
 ) -> list[Diagnostic]:
     """``origins`` names the source file each page came from, for the message;
     ``site_root`` is the URL path 404.html links from."""
-    broken: dict[tuple[str, str], int] = {}
+    broken: dict[str, list[tuple[str, str]]] = {}  # missing target -> [(page, link)]
     for page, data in pages.items():
         if not page.endswith(".html"):
             continue
@@ -27,12 +27,13 @@ def broken_links(
             raw = (match.group(1) or match.group(2) or b"").decode("utf-8", "replace")
             target = _target(page, raw, site_root)
             if target is not None and target not in pages:
-                broken.setdefault((page, raw), 0)
+                broken.setdefault(target, []).append((page, raw))
     problems = []
-    for (page, link), _ in sorted(broken.items()):
-        source = origins.get(page, page)
-        problems.append(error(source, 0, f"broken link in {page}: '{link}' leads to no page "
-                              "of the site"))
+    for target, places in sorted(broken.items()):
+        page, link = min(places)
+        more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
+        problems.append(error(origins.get(page, page), 0, f"broken link: {page} links to "
+                              f"'{link}'{more}, but the site has no {target}"))
     return problems
 
 
