@@ -1,0 +1,63 @@
+"""Markdown bodies: input beside the HTML expected."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.markup import MarkdownRenderer, first_paragraph_text
+
+PAGES = {
+    "content/events/other.md": "events/other/index.html",
+    "content/actors/lavrov.md": "actors/lavrov/index.html",
+}
+
+
+def render(text: str) -> tuple[str, list[str]]:
+    html, problems = MarkdownRenderer(PAGES).render(text, "content/events/this.md", 10)
+    return html, [p.format() for p in problems]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "html"),
+    [
+        ("*a* **b**", "<p><em>a</em> <strong>b</strong></p>"),
+        ("[x](other.md)", '<p><a href="../../events/other/index.html" rel="noopener noreferrer">x</a></p>'),
+        ("[x](other.md#part)", '<p><a href="../../events/other/index.html#part" rel="noopener noreferrer">x</a></p>'),
+        ("[L](../actors/lavrov.md)", '<p><a href="../../actors/lavrov/index.html" rel="noopener noreferrer">L</a></p>'),
+        ("<script>alert(1)</script>\n\nok", "\n\n<p>ok</p>"),
+        ('<a href="javascript:alert(1)" onclick="x()">y</a>', '<p><a rel="noopener noreferrer">y</a></p>'),
+        ("<img src=x onerror=alert(1)>", '<p><img src="x"></p>'),
+        ("{{ site.title }} {% if %}", "<p>{{ site.title }} {% if %}</p>"),
+    ],
+)
+def test_markdown(markdown: str, html: str) -> None:
+    assert render(markdown) == (html, [])
+
+
+def test_footnotes_do_not_leak_between_documents() -> None:
+    renderer = MarkdownRenderer(PAGES)
+    first, _ = renderer.render("a[^1]\n\n[^1]: one", "content/events/a.md", 1)
+    second, _ = renderer.render("b", "content/events/b.md", 1)
+    assert "footnote" in first and "footnote" not in second
+
+
+def test_unresolved_link_is_reported_at_its_line() -> None:
+    html, problems = render("Intro.\n\nSee [it](nowhere.md).")
+    assert 'href="nowhere.md"' in html
+    assert problems == [
+        "content/events/this.md:12: link to 'nowhere.md' points to no event or actor file; "
+        "check the file name"
+    ]
+
+
+def test_deep_nesting_does_not_crash() -> None:
+    html, problems = render("> " * 3000 + "deep")
+    assert problems == [] or "nested too deeply" in problems[0]
+
+
+def test_first_paragraph_skips_headings_and_lists() -> None:
+    assert first_paragraph_text("# Title\n\n- item\n\nThe *real* one.\n\nNext.") == "The real one."
+    assert first_paragraph_text("") == ""
+    long = " ".join(["word"] * 200)
+    assert first_paragraph_text(long).endswith("…")
+    assert len(first_paragraph_text(long)) <= 301

@@ -1,0 +1,59 @@
+"""Writing: atomic swap, ownership, and nothing written outside the output folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.output import MANIFEST, OutputError, check_output_folder, write_site
+from tests.conftest import snapshot
+
+
+def test_write_then_replace(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"index.html": b"one", "a/index.html": b"a"})
+    write_site(out, {"index.html": b"two"})
+    assert snapshot(out) == {"index.html": b"two", MANIFEST: b"index.html\n"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+    assert oct(out.stat().st_mode & 0o777) == "0o755"
+
+
+def test_a_failed_write_leaves_the_old_output(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"index.html": b"old"})
+    before = snapshot(out)
+    with pytest.raises(OutputError):
+        write_site(out, {"index.html": b"new", "../escape.html": b"x"})
+    assert snapshot(out) == before
+    assert not (tmp_path / "escape.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+
+
+def test_ownership(tmp_path: Path) -> None:
+    root = tmp_path
+    content = root / "content"
+    content.mkdir()
+    protected = {"content": content}
+    out = root / "output"
+    check_output_folder(out, root, protected)  # missing: fine
+    out.mkdir()
+    check_output_folder(out, root, protected)  # empty: fine
+    (out / "mine.txt").write_text("x")
+    with pytest.raises(OutputError, match="did not write"):
+        check_output_folder(out, root, protected)
+    (out / "mine.txt").unlink()
+    write_site(out, {"index.html": b"x"})
+    check_output_folder(out, root, protected)  # ours: fine
+    (out / "sub").mkdir()
+    (out / "sub" / "added.txt").write_text("x")
+    with pytest.raises(OutputError, match=r"sub/added\.txt"):
+        check_output_folder(out, root, protected)
+
+
+@pytest.mark.parametrize("name", [".", "content", "content/events", ".."])
+def test_refused_folders(tmp_path: Path, name: str) -> None:
+    root = tmp_path / "site"
+    (root / "content" / "events").mkdir(parents=True)
+    with pytest.raises(OutputError, match="output folder"):
+        check_output_folder(root / name, root, {"content": root / "content"})

@@ -1,0 +1,89 @@
+"""Rendering: theme lookup, overrides, options, template errors, relative links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.config import parse_config
+from generator.sources import load_sources
+from generator.build import build
+from tests.conftest import write_files
+from tests.helpers import build_files, event
+
+E = "content/events/"
+
+
+def test_site_templates_override_and_extend_the_default() -> None:
+    result = build_files(
+        {E + "a.md": event("A", "2023")},
+        templates={
+            "event.html": '{% extends "default/event.html" %}'
+            "{% block title %}Custom: {{ event.title }}{% endblock %}"
+        },
+    )
+    assert result.ok, result.diagnostics
+    page = result.pages["events/a/index.html"].decode()
+    assert "<title>Custom: A</title>" in page
+    assert "<h1>A</h1>" in page  # the rest still comes from the default theme
+
+
+def test_links_are_relative_to_each_page() -> None:
+    result = build_files({E + "a.md": event("A", "2023", actors="[X]")})
+    home = result.pages["index.html"].decode()
+    page = result.pages["events/a/index.html"].decode()
+    assert 'href="static/style.css"' in home
+    assert 'href="events/a/index.html"' in home
+    assert 'href="../../static/style.css"' in page
+    assert 'href="../../actors/x/index.html"' in page
+
+
+def test_template_errors_name_template_and_line() -> None:
+    result = build_files(
+        {E + "a.md": event("A", "2023"), E + "b.md": event("B", "2024")},
+        templates={"event.html": "line one\n{{ event.nope.deeper }}\n"},
+    )
+    assert [d.format() for d in result.diagnostics] == [
+        "templates/event.html:2: template error: 'generator.model.Event object' has no "
+        "attribute 'nope'; check the variable's name"
+    ]
+
+
+def test_content_is_never_evaluated_as_a_template() -> None:
+    result = build_files({E + "a.md": event("'{{ 7+7 }}'", "2023") + "{% raw %}{{ 6+6 }}\n"})
+    page = result.pages["events/a/index.html"].decode()
+    assert "<h1>{{ 7+7 }}</h1>" in page
+    assert "{% raw %}{{ 6+6 }}" in page
+
+
+def test_home_becomes_an_overview_past_the_limit() -> None:
+    config, _ = parse_config("home_limit = 3\n")
+    files = {f"{E}e{i}.md": event(f"E{i}", f"{2000 + i}") for i in range(5)}
+    result = build_files(files, config)
+    home = result.pages["index.html"].decode()
+    assert "Years" in home and 'href="years/2004/index.html"' in home
+    assert result.pages["years/2004/index.html"]
+
+
+def test_a_theme_of_the_site_extends_the_default(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {
+        "timeline.toml": '[theme]\nname = "mine"\ngreeting = "Hello"\n',
+        "themes/mine/theme.toml": 'extends = "default"\n',
+        "themes/mine/templates/index.html": (
+            '{% extends "base.html" %}{% block main %}<p>{{ theme.greeting }}</p>{% endblock %}'
+        ),
+        "themes/mine/static/extra.css": "p {}",
+        "content/events/a.md": event("A", "2023"),
+    })
+    config, problems = parse_config((root / "timeline.toml").read_text())
+    sources, found = load_sources(root, config)
+    assert problems == found == []
+    assert [t.name for t in sources.themes] == ["mine", "default"]
+    result = build(config, sources)
+    assert result.ok, result.diagnostics
+    assert "<p>Hello</p>" in result.pages["index.html"].decode()
+    assert "static/extra.css" in result.pages and "static/style.css" in result.pages
+
+
+def test_the_same_input_gives_the_same_bytes() -> None:
+    files = {f"{E}e{i}.md": event(f"E{i}", f"2023-0{1 + i % 9}", actors="[A, B]") for i in range(30)}
+    assert build_files(files).pages == build_files(dict(reversed(files.items()))).pages
