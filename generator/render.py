@@ -11,6 +11,7 @@ import posixpath
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,6 +66,7 @@ def make_environment(sources: Sources) -> jinja2.Environment:
     env.filters["iso"] = _html_datetime
     env.globals["url"] = _url
     env.globals["group_by_month"] = group_by_month
+    env.globals["year_label"] = year_label
     env.globals["generator"] = f"timeline {__version__}"
     return env
 
@@ -114,14 +116,34 @@ def group_by_month(events: Sequence[Event]) -> list[YearGroup]:
     return years
 
 
-class _Renderer:
+@dataclass(frozen=True)
+class PageJob:
+    """One page to render. ``subject`` names what the page shows, e.g. ("events", slug),
+    so an incremental rebuild can pick the pages a change affects; ``context`` is built
+    only when the page is rendered."""
+
+    path: str
+    template: str
+    subject: tuple[str, ...]
+    context: Callable[[], dict[str, Any]]
+
+
+class SiteRenderer:
+    """Renders the pages of one timeline; ``jobs()`` lists them, ``render(job)`` renders
+    one. ``env`` may be reused between builds of the same theme and config."""
+
     def __init__(
-        self, config: Config, sources: Sources, timeline: Timeline, bodies: Mapping[str, str]
+        self,
+        config: Config,
+        sources: Sources,
+        timeline: Timeline,
+        bodies: Mapping[str, str],
+        env: jinja2.Environment | None = None,
     ) -> None:
         self.config = config
         self.timeline = timeline
         self.bodies = bodies
-        self.env = make_environment(sources)
+        self.env = env or make_environment(sources)
         self.env.globals["site"] = {
             "title": config.title,
             "description": config.description,
@@ -134,15 +156,16 @@ class _Renderer:
         }
         self.env.globals["theme"] = dict(config.theme_options)
         self.env.globals["year_slug"] = year_slug
-        self.env.globals["year_label"] = year_label
         self.env.globals["timeline_links"] = timeline.links
         self.problems: dict[tuple[str, int, str], Diagnostic] = {}
         self.pages: dict[str, bytes] = {}
 
-    def page(self, path: str, template: str, **context: Any) -> None:
-        depth = path.count("/")
+    def render(self, job: PageJob) -> None:
+        context = job.context()
+        depth = job.path.count("/")
         context.setdefault("root", "../" * depth)
-        context["page_path"] = path
+        context["page_path"] = job.path
+        template = job.template
         try:
             text = self.env.get_template(template).render(**context)
         except jinja2.TemplateSyntaxError as exc:
@@ -156,7 +179,7 @@ class _Renderer:
             filename, line = _template_frame(exc)
             self._report(filename or template, line, f"template error: {_describe(exc)}")
             return
-        self.pages[path] = text.encode("utf-8")
+        self.pages[job.path] = text.encode("utf-8")
 
     def _report(self, filename: str, line: int, message: str) -> None:
         key = (filename, line, message)
@@ -165,38 +188,52 @@ class _Renderer:
     def body(self, path: str) -> Markup:
         return Markup(self.bodies.get(path, ""))  # already rendered and sanitised
 
-    def render(self) -> None:
+    def jobs(self) -> Iterator[PageJob]:
         t = self.timeline
-        self.home()
+        yield PageJob("index.html", "index.html", ("home",), self.home)
         years = list(t.years)
         for i, year in enumerate(years):
-            self.page(f"years/{year_slug(year)}/index.html", "year.html",
-                      year=year, label=year_label(year), groups=group_by_month(t.years[year]),
-                      previous_year=years[i - 1] if i else None,
-                      next_year=years[i + 1] if i + 1 < len(years) else None,
-                      filters=self.filters(t.years[year]))
+            yield PageJob(f"years/{year_slug(year)}/index.html", "year.html", ("years", str(year)),
+                          partial(self.year, years, i))
         for event in t.events:
-            self.page(f"events/{event.slug}/index.html", "event.html",
-                      event=event, links=t.links[event.slug], body=self.body(event.path))
+            yield PageJob(f"events/{event.slug}/index.html", "event.html", ("events", event.slug),
+                          partial(self.event, event))
         for name in TAXONOMIES:
             terms = t.taxonomy(name)
-            self.page(f"{name}/index.html", "terms.html", taxonomy=name, terms=list(terms.values()))
+            yield PageJob(f"{name}/index.html", "terms.html", ("terms", name),
+                          partial(dict, taxonomy=name, terms=list(terms.values())))
             for term in terms.values():
-                profile = term.profile
-                self.page(f"{term.url}index.html", "actor.html" if name == "actors" else "term.html",
-                          taxonomy=name, term=term, groups=group_by_month(term.events),
-                          co_actors=t.co_actors.get(term.slug, ()) if name == "actors" else (),
-                          body=self.body(profile.path) if profile else Markup(""))
-        self.page("404.html", "404.html", root=site_root_path(self.config.base_url))
+                yield PageJob(f"{term.url}index.html",
+                              "actor.html" if name == "actors" else "term.html",
+                              (name, term.slug), partial(self.term, term))
+        yield PageJob("404.html", "404.html", ("404",),
+                      partial(dict, root=site_root_path(self.config.base_url)))
 
-    def home(self) -> None:
+    def home(self) -> dict[str, Any]:
         t = self.timeline
         overview = len(t.events) > self.config.home_limit
-        shown = t.events[-RECENT_ON_OVERVIEW:] if overview else t.events
-        self.page("index.html", "index.html",
-                  overview=overview, groups=group_by_month(shown),
-                  years=[(y, year_label(y), year_slug(y), len(e)) for y, e in t.years.items()],
-                  filters=self.filters(shown))
+        shown = home_events(t, self.config)
+        return dict(overview=overview, groups=group_by_month(shown),
+                    years=[(y, year_label(y), year_slug(y), len(e)) for y, e in t.years.items()],
+                    filters=self.filters(shown))
+
+    def year(self, years: Sequence[int], i: int) -> dict[str, Any]:
+        year = years[i]
+        events = self.timeline.years[year]
+        return dict(year=year, label=year_label(year), groups=group_by_month(events),
+                    previous_year=years[i - 1] if i else None,
+                    next_year=years[i + 1] if i + 1 < len(years) else None,
+                    filters=self.filters(events))
+
+    def event(self, event: Event) -> dict[str, Any]:
+        return dict(event=event, links=self.timeline.links[event.slug], body=self.body(event.path))
+
+    def term(self, term: Term) -> dict[str, Any]:
+        profile = term.profile
+        actors = term.taxonomy == "actors"
+        return dict(taxonomy=term.taxonomy, term=term, groups=group_by_month(term.events),
+                    co_actors=self.timeline.co_actors.get(term.slug, ()) if actors else (),
+                    body=self.body(profile.path) if profile else Markup(""))
 
     def filters(self, events: Sequence[Event]) -> dict[str, list[tuple[Term, int]]]:
         """The most named actors and tags among ``events``, for the filter bar."""
@@ -212,19 +249,27 @@ class _Renderer:
         return result
 
 
+def home_events(timeline: Timeline, config: Config) -> Sequence[Event]:
+    """The events the home page lists: all of them, or the latest on a large site."""
+    if len(timeline.events) > config.home_limit:
+        return timeline.events[-RECENT_ON_OVERVIEW:]
+    return timeline.events
+
+
 def render_site(
     config: Config, sources: Sources, timeline: Timeline, bodies: Mapping[str, str]
 ) -> tuple[dict[str, bytes], list[Diagnostic]]:
     """Every page of the site, as {output path: bytes}, with the template errors found."""
-    renderer = _Renderer(config, sources, timeline, bodies)
-    renderer.render()
+    renderer = SiteRenderer(config, sources, timeline, bodies)
+    for job in renderer.jobs():
+        renderer.render(job)
     pages = renderer.pages
-    for path, data in _static_files(sources):
+    for path, data in static_files(sources):
         pages.setdefault(path, data)
     return pages, list(renderer.problems.values())
 
 
-def _static_files(sources: Sources) -> Iterator[tuple[str, bytes]]:
+def static_files(sources: Sources) -> Iterator[tuple[str, bytes]]:
     """The site's static/ at the output root, then each theme's static/ under static/;
     a file earlier in the theme chain wins over the same file later."""
     yield from sources.site_static.items()
