@@ -21,8 +21,8 @@ from generator.linkcheck import broken_links
 from generator.linking import link
 from generator.markup import MarkdownRenderer
 from generator.model import Actor, Event, Timeline
-from generator.render import site_root_path, render_site
-from generator.sources import Sources, decode
+from generator.render import render_site, site_root_path
+from generator.sources import SourceFile, Sources, decode
 
 
 @dataclass(frozen=True)
@@ -45,29 +45,35 @@ def read_entries(
     actors: list[Actor] = []
     problems: list[Diagnostic] = []
     for source in sources.content:
-        text, found = decode(source)
+        entry, found = read_entry(config, source, zone)
         problems += found
-        if text is None:
-            continue
-        matter, found = read_front_matter(text, source.path)
-        problems += found
-        if matter is None:
-            continue
-        if source.kind == "events":
-            event, found = read_event(matter, source.path, config.date_order, zone)
-            if event is not None and (drafts or not event.draft):
-                events.append(event)
-        else:
-            actor, found = read_actor(matter, source.path)
-            if actor is not None:
-                actors.append(actor)
-        problems += found
+        if isinstance(entry, Event) and (drafts or not entry.draft):
+            events.append(entry)
+        elif isinstance(entry, Actor):
+            actors.append(entry)
     return events, actors, problems
 
 
-def render_bodies(
-    config: Config, timeline: Timeline
-) -> tuple[dict[str, str], list[Diagnostic]]:
+def read_entry(
+    config: Config, source: SourceFile, zone: ZoneInfo
+) -> tuple[Event | Actor | None, list[Diagnostic]]:
+    """One content file's event or actor (None if it has errors), drafts included."""
+    text, problems = decode(source)
+    if text is None:
+        return None, problems
+    matter, found = read_front_matter(text, source.path)
+    problems += found
+    if matter is None:
+        return None, problems
+    entry: Event | Actor | None
+    if source.kind == "events":
+        entry, found = read_event(matter, source.path, config.date_order, zone)
+    else:
+        entry, found = read_actor(matter, source.path)
+    return entry, problems + found
+
+
+def render_bodies(config: Config, timeline: Timeline) -> tuple[dict[str, str], list[Diagnostic]]:
     """HTML of every event and actor body, by source path."""
     pages = {e.path: f"events/{e.slug}/index.html" for e in timeline.events}
     profiles = [t.profile for t in timeline.actors.values() if t.profile is not None]
