@@ -80,9 +80,7 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagn
     return config, problems
 
 
-def _take(
-    key: str, value: Any, values: dict[str, Any], path: str, line: int
-) -> list[Diagnostic]:
+def _take(key: str, value: Any, values: dict[str, Any], path: str, line: int) -> list[Diagnostic]:
     if key == "theme" and isinstance(value, dict):
         # TOML cannot hold both `theme = "name"` and a [theme] table, so the table names the
         # theme with its `name` key and passes every other key to the templates.

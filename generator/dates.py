@@ -11,15 +11,26 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import IntEnum
 
 from dateutil import parser as dateutil_parser
 from dateutil.parser import UnknownTimezoneWarning
 
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _MONTH_NUMBERS = {name.lower(): i for i, name in enumerate(MONTHS, 1)}
 _MONTH_NUMBERS |= {name[:3].lower(): i for i, name in enumerate(MONTHS, 1)}
 _MONTH_NUMBERS["sept"] = 9
@@ -65,14 +76,14 @@ class PartialDate:
         """ISO 8601 year numbering, with year 0 for 1 BC."""
         return self.year + 1 if self.year < 0 else self.year
 
-    def start(self, zone: tzinfo = timezone.utc) -> int:
+    def start(self, zone: tzinfo = UTC) -> int:
         """Wall-clock seconds in ``zone`` at the first instant of this date."""
         if self.offset is not None:
             return _wall_seconds_in(self, zone)
         days = days_from_civil(self.astronomical_year, self.month, self.day)
         return days * 86400 + self.hour * 3600 + self.minute * 60 + self.second
 
-    def stop(self, zone: tzinfo = timezone.utc) -> int:
+    def stop(self, zone: tzinfo = UTC) -> int:
         """Wall-clock seconds just after the last instant this date covers (exclusive)."""
         if self.precision is Precision.YEAR:
             return days_from_civil(self.astronomical_year + 1, 1, 1) * 86400
@@ -115,7 +126,7 @@ class PartialDate:
 
 
 def display_range(start: PartialDate, end: PartialDate | None, circa: bool = False) -> str:
-    """"17–19 October 2023", "April – October 2023", "c. 2022 – 2023"."""
+    """ "17–19 October 2023", "April – October 2023", "c. 2022 – 2023"."""
     prefix = "c. " if circa else ""
     if end is None or end == start:
         return prefix + start.display()
@@ -195,14 +206,12 @@ def _read_numeric(text: str, order: str) -> PartialDate | None:
     if len(a) == 4:
         return make_date(int(a), int(b), int(c), precision=Precision.DAY)
     if len(c) != 4:
-        raise DateError(
-            f"'{text}' has no four-digit year; write it as YYYY-MM-DD, like 2023-10-23"
-        )
+        raise DateError(f"'{text}' has no four-digit year; write it as YYYY-MM-DD, like 2023-10-23")
     first, second = int(a), int(b)
     if not order and first != second and first <= 12 and second <= 12:
         raise DateError(
             f"'{text}' is ambiguous (day/month or month/day?); write it as YYYY-MM-DD, "
-            "or set date_order = \"dmy\" or \"mdy\" in timeline.toml"
+            'or set date_order = "dmy" or "mdy" in timeline.toml'
         )
     if order == "mdy" or (not order and second > 12):
         first, second = second, first
@@ -214,7 +223,7 @@ _TOKEN = re.compile(r"[0-9]+|[^\W\d_]+")
 
 
 def _read_era(text: str, _order: str) -> PartialDate | None:
-    """"44 BC", "15 March 44 BC", "March 15, 44 BCE", "AD 79", "24 August AD 79"."""
+    """ "44 BC", "15 March 44 BC", "March 15, 44 BCE", "AD 79", "24 August AD 79"."""
     eras = _ERA.findall(text)
     if len(eras) != 1:
         return None
@@ -243,7 +252,7 @@ _DEFAULT_B = datetime(2004, 2, 2, 1, 1, 1)
 
 
 def _read_natural(text: str, _order: str) -> PartialDate | None:
-    """"October 23, 2023", "Sept 2023", "23 Oct 2023 14:30 +02:00" through dateutil."""
+    """ "October 23, 2023", "Sept 2023", "23 Oct 2023 14:30 +02:00" through dateutil."""
     words = [t for t in _TOKEN.findall(text) if not (t.isascii() and t.isdigit())]
     if not any(w.lower() in _MONTH_NUMBERS for w in words):
         return None  # without a month name, dateutil guesses; we refuse to guess
@@ -256,7 +265,9 @@ def _read_natural(text: str, _order: str) -> PartialDate | None:
             a = dateutil_parser.parse(text, default=_DEFAULT_A)
             b = dateutil_parser.parse(text, default=_DEFAULT_B)
     except UnknownTimezoneWarning:
-        raise DateError(f"'{text}' names a time zone I do not know; use an offset like +02:00")
+        raise DateError(
+            f"'{text}' names a time zone I do not know; use an offset like +02:00"
+        ) from None
     except (ValueError, OverflowError, TypeError, ArithmeticError):
         return None
     if a.year != b.year:
@@ -274,12 +285,14 @@ def _read_natural(text: str, _order: str) -> PartialDate | None:
     if precision < Precision.MINUTE and minutes is not None:
         return None
     return make_date(
-        a.year, a.month if precision >= Precision.MONTH else 1,
+        a.year,
+        a.month if precision >= Precision.MONTH else 1,
         a.day if precision >= Precision.DAY else 1,
         a.hour if precision >= Precision.MINUTE else 0,
         a.minute if precision >= Precision.MINUTE else 0,
         a.second if precision >= Precision.SECOND else 0,
-        precision=precision, offset=minutes,
+        precision=precision,
+        offset=minutes,
     )
 
 
@@ -335,7 +348,12 @@ def days_from_civil(year: int, month: int, day: int) -> int:
 def _wall_seconds_in(date: PartialDate, zone: tzinfo) -> int:
     assert date.offset is not None
     written = datetime(
-        date.year, date.month, date.day, date.hour, date.minute, date.second,
+        date.year,
+        date.month,
+        date.day,
+        date.hour,
+        date.minute,
+        date.second,
         tzinfo=timezone(timedelta(minutes=date.offset)),
     )
     try:
@@ -361,7 +379,7 @@ def _offset_text(minutes: int) -> str:
 
 
 def year_label(year: int) -> str:
-    """"2023", "44 BC", and "AD 79" for early years that could pass for a day or an age."""
+    """ "2023", "44 BC", and "AD 79" for early years that could pass for a day or an age."""
     if year < 0:
         return f"{-year} BC"
     return str(year) if year >= 1000 else f"AD {year}"

@@ -21,15 +21,24 @@ from generator.markup import first_paragraph_text
 from generator.model import Actor, Event, Link
 from generator.slugs import is_slug, slugify
 
-EVENT_FIELDS = (
-    "title date end circa actors places tags sources summary draft slug".split()
-)
-ACTOR_FIELDS = "name aliases kind role summary links slug".split()
+EVENT_FIELDS = [
+    "title",
+    "date",
+    "end",
+    "circa",
+    "actors",
+    "places",
+    "tags",
+    "sources",
+    "summary",
+    "draft",
+    "slug",
+]
+ACTOR_FIELDS = ["name", "aliases", "kind", "role", "summary", "links", "slug"]
 SAFE_SCHEMES = ("http", "https", "mailto")
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
-
 
 
 class _Fields:
@@ -104,8 +113,10 @@ class _Fields:
             url_value, title_value = item.get("url"), item.get("title", "")
             unknown = sorted(set(item) - {"url", "title"})
             if unknown:
-                self.fail((key, i, unknown[0]), f"unknown key '{unknown[0]}' in '{key}'; "
-                          "a link has only 'title' and 'url'")
+                self.fail(
+                    (key, i, unknown[0]),
+                    f"unknown key '{unknown[0]}' in '{key}'; a link has only 'title' and 'url'",
+                )
             if not isinstance(url_value, str) or not url_value.strip():
                 self.fail((key, i), f"this entry of '{key}' has no 'url'")
                 return None
@@ -117,8 +128,11 @@ class _Fields:
             self.fail((key, i), f"each entry of '{key}' must be a URL or {{title, url}}")
             return None
         if not _safe_url(url):
-            self.fail((key, i), f"'{url[:80]}' is not allowed: use an http, https or mailto "
-                      "URL, or a relative link")
+            self.fail(
+                (key, i),
+                f"'{url[:80]}' is not allowed: use an http, https or mailto "
+                "URL, or a relative link",
+            )
             return None
         return Link(url=url, title=title)
 
@@ -135,8 +149,10 @@ class _Fields:
     def slug(self, stem: str) -> str:
         given = self.text("slug")
         if given and not is_slug(given):
-            self.fail(("slug",), f"'slug' must be lowercase words joined by hyphens, "
-                      f"like '{slugify(given)}'")
+            self.fail(
+                ("slug",),
+                f"'slug' must be lowercase words joined by hyphens, like '{slugify(given)}'",
+            )
         return given if given and is_slug(given) else slugify(stem)
 
 
@@ -148,8 +164,11 @@ def read_event(
     date = fields.date("date", date_order, required=True)
     end = fields.date("end", date_order)
     if date is not None and end is not None and end.stop(zone) <= date.start(zone):
-        fields.fail(("end",), f"'end' ({end.display()}) is before 'date' ({date.display()}); "
-                    "swap them or fix the year")
+        fields.fail(
+            ("end",),
+            f"'end' ({end.display()}) is before 'date' ({date.display()}); "
+            "swap them or fix the year",
+        )
     summary = " ".join(fields.text("summary").split()) or first_paragraph_text(matter.body)
     event = Event(
         slug=fields.slug(PurePosixPath(path).stem),
@@ -211,5 +230,3 @@ def _kind(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping of keys to values"
     return "empty" if value is None else "text"
-
-

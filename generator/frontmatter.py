@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 import yaml
 
 from generator.diagnostics import Diagnostic, error
 
-Value = Union[None, str, list["Value"], dict[str, "Value"]]
+Value = Union[None, str, list["Value"], dict[str, "Value"]]  # noqa: UP007 - recursive alias
 
 try:  # the C parser is several times faster when libyaml is present
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined,unused-ignore]
+    _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
@@ -57,8 +57,12 @@ def read_front_matter(text: str, path: str) -> tuple[FrontMatter | None, list[Di
     close = next((i for i in range(1, len(lines)) if lines[i].rstrip() in _FENCES), None)
     if close is None:
         return None, [
-            error(path, 1, "front matter opened with '---' is never closed; "
-                  "add a line '---' after the last field")
+            error(
+                path,
+                1,
+                "front matter opened with '---' is never closed; "
+                "add a line '---' after the last field",
+            )
         ]
     yaml_text = "\n".join(lines[1:close])
     body = "\n".join(lines[close + 1 :])
@@ -76,8 +80,10 @@ def _missing_opening(first: str, text: str) -> str:
         return "TOML front matter (+++) is not supported; write YAML between '---' lines"
     if first.startswith("---"):
         return "the first line must be exactly '---'; put the first field on the next line"
-    return ("the file does not start with front matter; the first line must be '---', "
-            "followed by YAML fields and another '---' line")
+    return (
+        "the file does not start with front matter; the first line must be '---', "
+        "followed by YAML fields and another '---' line"
+    )
 
 
 class _Problem(Exception):
@@ -93,7 +99,9 @@ def _parse_yaml(text: str, first_line: int) -> tuple[dict[str, Value], dict[str,
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + mark.line if mark else first_line
-        source_line = text.split("\n")[mark.line] if mark and mark.line < text.count("\n") + 1 else ""
+        source_line = (
+            text.split("\n")[mark.line] if mark and mark.line < text.count("\n") + 1 else ""
+        )
         message = _yaml_message(exc, source_line)
         opened = exc.context_mark
         if exc.context and opened is not None and opened.line + first_line != line:

@@ -32,8 +32,13 @@ def broken_links(
     for target, places in sorted(broken.items()):
         page, link = min(places)
         more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
-        problems.append(error(origins.get(page, page), 0, f"broken link: {page} links to "
-                              f"'{link}'{more}, but the site has no {target}"))
+        problems.append(
+            error(
+                origins.get(page, page),
+                0,
+                f"broken link: {page} links to '{link}'{more}, but the site has no {target}",
+            )
+        )
     return problems
 
 
@@ -50,7 +55,7 @@ def _target(page: str, link: str, site_root: str) -> str | None:
     if path.startswith("/"):
         if page != NOT_FOUND_PAGE or not path.startswith(site_root):
             return path  # root-relative links break under a sub-path and from disk
-        target = path[len(site_root):]
+        target = path[len(site_root) :]
     else:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
     if target.startswith("../") or target == "..":

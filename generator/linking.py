@@ -21,9 +21,9 @@ RELATED_WINDOW = 50
 
 def link(events: Iterable[Event], actors: Iterable[Actor]) -> tuple[Timeline, list[Diagnostic]]:
     ordered = tuple(sorted(events, key=lambda e: e.sort_key))
-    problems = _duplicate_slugs(ordered, "events", "event")
+    problems = _duplicate_slugs(ordered, "event")
     profiles = list(actors)
-    problems += _duplicate_slugs(profiles, "actors", "actor")
+    problems += _duplicate_slugs(profiles, "actor")
     index, index_problems = _actor_index(profiles)
     problems += index_problems
 
@@ -90,8 +90,14 @@ def _actor_index(actors: Sequence[Actor]) -> tuple[dict[str, str], list[Diagnost
             other = owner.get(key)
             if other is not None and other.slug != actor.slug:
                 line = actor.lines.get("aliases", actor.lines.get("name", 1))
-                problems.append(error(actor.path, line, f"the name '{name}' is also used by "
-                                      f"{other.path}; an alias must belong to one actor"))
+                problems.append(
+                    error(
+                        actor.path,
+                        line,
+                        f"the name '{name}' is also used by "
+                        f"{other.path}; an alias must belong to one actor",
+                    )
+                )
                 continue
             index[key] = actor.slug
             owner[key] = actor
@@ -113,8 +119,14 @@ def _unknown_actor_notes(
         hint = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
         fix = f"did you mean '{hint[0]}'?" if hint else f"add content/actors/{slug}.md"
         line = event.lines.get("actors", 1)
-        notes.append(Diagnostic(event.path, line, f"actor '{name}' ({count} events) has no "
-                                f"actor file; {fix}", Severity.LINT))
+        notes.append(
+            Diagnostic(
+                event.path,
+                line,
+                f"actor '{name}' ({count} events) has no actor file; {fix}",
+                Severity.LINT,
+            )
+        )
     return notes
 
 
@@ -144,16 +156,20 @@ def _terms(
     for event in events:
         for slug in refs[event.slug]:
             members[slug].append(event)
-    first_names = dict(names)
+    first_names: dict[str, str] = dict(names)
     for event in events:  # actors without a file take the first spelling used
-        for name in getattr(event, taxonomy):
+        spellings: tuple[str, ...] = getattr(event, taxonomy)
+        for name in spellings:
             first_names.setdefault(slugify(name), name)
     profiles = profiles or {}
-    slugs = set(members) | set(profiles)
+
+    def name_of(slug: str) -> str:
+        return first_names.get(slug) or slug
+
+    slugs = sorted(set(members) | set(profiles), key=lambda s: (name_of(s).casefold(), s))
     return {
-        slug: Term(taxonomy, slug, first_names.get(slug, slug), tuple(members[slug]),
-                   profiles.get(slug))
-        for slug in sorted(slugs, key=lambda s: (first_names.get(s, s).casefold(), s))
+        slug: Term(taxonomy, slug, name_of(slug), tuple(members[slug]), profiles.get(slug))
+        for slug in slugs
     }
 
 
@@ -192,14 +208,20 @@ def _co_actors(
     return result
 
 
-def _duplicate_slugs(items: Sequence[Event] | Sequence[Actor], folder: str, kind: str) -> list[Diagnostic]:
+def _duplicate_slugs(items: Sequence[Event | Actor], kind: str) -> list[Diagnostic]:
     seen: dict[str, str] = {}
     problems = []
     for item in sorted(items, key=lambda i: i.path):
         if item.slug in seen:
             line = item.lines.get("slug", 1)
-            problems.append(error(item.path, line, f"{kind} slug '{item.slug}' is also used by "
-                                  f"{seen[item.slug]}; set a different 'slug:' in one of them"))
+            problems.append(
+                error(
+                    item.path,
+                    line,
+                    f"{kind} slug '{item.slug}' is also used by "
+                    f"{seen[item.slug]}; set a different 'slug:' in one of them",
+                )
+            )
         else:
             seen[item.slug] = item.path
     return problems

@@ -85,11 +85,19 @@ class MarkdownRenderer:
         try:
             rendered = self.md.reset().convert(text)
         except RecursionError:
-            return "", [error(source, first_line, "the body is nested too deeply to render; "
-                              "flatten its lists or quotes")]
+            return "", [
+                error(
+                    source,
+                    first_line,
+                    "the body is nested too deeply to render; flatten its lists or quotes",
+                )
+            ]
         problems = [
-            error(source, _line_of(text, url, first_line),
-                  f"link to '{url}' points to no event or actor file; check the file name")
+            error(
+                source,
+                _line_of(text, url, first_line),
+                f"link to '{url}' points to no event or actor file; check the file name",
+            )
             for url in self.targets.missing
         ]
         return (rendered if self.unsafe_html else sanitize(rendered)), problems

@@ -46,7 +46,9 @@ class Event:
     body_line: int = 1
     draft: bool = False
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY, compare=False)
-    lines: Mapping[str, int] = field(default_factory=lambda: EMPTY, compare=False)  # field -> source line
+    lines: Mapping[str, int] = field(
+        default_factory=lambda: EMPTY, compare=False
+    )  # field -> source line
     start: int = 0  # wall-clock seconds of the start in the site's time zone
     stop: int = 0  # exclusive end of the whole event
 
@@ -75,7 +77,9 @@ class Actor:
     body: str = ""
     body_line: int = 1
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY, compare=False)
-    lines: Mapping[str, int] = field(default_factory=lambda: EMPTY, compare=False)  # field -> source line
+    lines: Mapping[str, int] = field(
+        default_factory=lambda: EMPTY, compare=False
+    )  # field -> source line
 
 
 @dataclass(frozen=True)

@@ -28,21 +28,27 @@ def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path])
     out = output.resolve()
     site = root.resolve()
     if out == site or out in site.parents:
-        raise OutputError(f"the output folder {output} is the site folder or contains it; "
-                          "set output_dir to a folder of its own, like 'output'")
+        raise OutputError(
+            f"the output folder {output} is the site folder or contains it; "
+            "set output_dir to a folder of its own, like 'output'"
+        )
     for name, folder in protected.items():
         real = folder.resolve()
         if out == real or out in real.parents or real in out.parents:
-            raise OutputError(f"the output folder {output} overlaps the {name} folder "
-                              f"{folder}; choose another output_dir")
+            raise OutputError(
+                f"the output folder {output} overlaps the {name} folder "
+                f"{folder}; choose another output_dir"
+            )
     if out.exists() and not out.is_dir():
         raise OutputError(f"{output} exists and is not a folder; remove it or choose another")
     if not out.is_dir() or not any(out.iterdir()):
         return
     manifest = out / MANIFEST
     if not manifest.is_file():
-        raise OutputError(f"{output} holds files that timeline did not write; empty it, "
-                          "or choose another output folder with --output")
+        raise OutputError(
+            f"{output} holds files that timeline did not write; empty it, "
+            "or choose another output folder with --output"
+        )
     owned = set(manifest.read_text("utf-8").splitlines()) | {MANIFEST}
     foreign = sorted(
         p.relative_to(out).as_posix()
@@ -50,9 +56,13 @@ def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path])
         if not p.is_dir() and p.relative_to(out).as_posix() not in owned
     )
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise OutputError(f"{output} holds files timeline did not write ({shown}); move them "
-                          "to the site's static/ folder to publish them, or delete them")
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise OutputError(
+            f"{output} holds files timeline did not write ({shown}); move them "
+            "to the site's static/ folder to publish them, or delete them"
+        )
 
 
 def write_site(output: Path, pages: Mapping[str, bytes]) -> None:

@@ -50,8 +50,14 @@ def load_sources(root: Path, config: Config) -> tuple[Sources, list[Diagnostic]]
     content: list[SourceFile] = []
     content_root = root / config.content_dir
     if not content_root.is_dir():
-        problems.append(error(config.content_dir, 0, "the content folder does not exist; "
-                              "create it with events/ and actors/ inside, or set content_dir"))
+        problems.append(
+            error(
+                config.content_dir,
+                0,
+                "the content folder does not exist; "
+                "create it with events/ and actors/ inside, or set content_dir",
+            )
+        )
     for kind in CONTENT_KINDS:
         for path, data in _walk(root, content_root / kind, ".md", problems):
             content.append(SourceFile(path, data, kind))
@@ -83,16 +89,24 @@ def _theme_chain(root: Path, name: str, problems: list[Diagnostic]) -> list[Them
         seen.add(current)
         folder = theme_folder(root, current)
         if folder is None:
-            problems.append(error("timeline.toml", 0, f"theme '{current}' not found: there is "
-                                  f"no themes/{current}/templates/ folder"))
+            problems.append(
+                error(
+                    "timeline.toml",
+                    0,
+                    f"theme '{current}' not found: there is no themes/{current}/templates/ folder",
+                )
+            )
             break
-        chain.append(Theme(
-            name=current,
-            folder=_shown(root, folder),
-            templates=MappingProxyType(_read_texts(root, folder / "templates", problems)),
-            static=MappingProxyType(dict(_walk(root, folder / "static", "", problems,
-                                               relative_to_folder=True))),
-        ))
+        chain.append(
+            Theme(
+                name=current,
+                folder=_shown(root, folder),
+                templates=MappingProxyType(_read_texts(root, folder / "templates", problems)),
+                static=MappingProxyType(
+                    dict(_walk(root, folder / "static", "", problems, relative_to_folder=True))
+                ),
+            )
+        )
         current = _parent_theme(folder, root, problems)
     if "default" not in seen:
         default = theme_folder(root, "default")
@@ -197,12 +211,22 @@ def decode(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
         return None, [error(source.path, 1, "the file is saved as UTF-16; save it as UTF-8")]
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        return None, [error(source.path, line, "the file holds binary data (a NUL byte), "
-                            "not text; is it really Markdown?")]
+        return None, [
+            error(
+                source.path,
+                line,
+                "the file holds binary data (a NUL byte), not text; is it really Markdown?",
+            )
+        ]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return None, [error(source.path, line, f"the file is not valid UTF-8 (byte "
-                            f"0x{data[exc.start]:02x}); save it as UTF-8")]
+        return None, [
+            error(
+                source.path,
+                line,
+                f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+            )
+        ]
     return text.replace("\r\n", "\n").replace("\r", "\n"), []

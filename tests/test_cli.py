@@ -61,8 +61,9 @@ def test_build_prints_a_summary_and_quiet_silences_it(basic: Path) -> None:
 
 def test_build_into_another_folder_and_config(basic: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
-    result = run_cli("build", "--config", str(basic / "timeline.toml"), "--output",
-                     str(elsewhere), cwd=tmp_path)
+    result = run_cli(
+        "build", "--config", str(basic / "timeline.toml"), "--output", str(elsewhere), cwd=tmp_path
+    )
     assert result.code == 0, result.err
     assert (elsewhere / "events" / "moon" / "index.html").is_file()
     assert not (basic / "output").exists()
@@ -104,14 +105,26 @@ def test_strict_suggests_the_actor_meant(basic: Path) -> None:
         "---\ntitle: T\ndate: 2023\nactors: [Julius Ceasar]\n---\n", "utf-8"
     )
     strict = run_cli("check", "--strict", cwd=basic)
-    assert "content/events/typo.md:4: actor 'Julius Ceasar' (1 events) has no actor file; " \
+    assert (
+        "content/events/typo.md:4: actor 'Julius Ceasar' (1 events) has no actor file; "
         "did you mean 'Julius Caesar'?" in strict.err.splitlines()
+    )
 
 
 def test_new_creates_an_event_that_builds(basic: Path) -> None:
-    result = run_cli("new", "Lavrov: a visit to \"Tehran\"", "--date", "October 23, 2023",
-                     "--actor", "Sergei Lavrov", "--actor", "Iran", "--tag", "diplomacy",
-                     cwd=basic)
+    result = run_cli(
+        "new",
+        'Lavrov: a visit to "Tehran"',
+        "--date",
+        "October 23, 2023",
+        "--actor",
+        "Sergei Lavrov",
+        "--actor",
+        "Iran",
+        "--tag",
+        "diplomacy",
+        cwd=basic,
+    )
     assert result.code == 0, result.err
     path = basic / "content" / "events" / "2023-10-23-lavrov-a-visit-to-tehran.md"
     assert result.out == f"Created {path.relative_to(basic)}\n"
@@ -119,7 +132,7 @@ def test_new_creates_an_event_that_builds(basic: Path) -> None:
     page = basic / "output" / "events" / "2023-10-23-lavrov-a-visit-to-tehran" / "index.html"
     assert "Lavrov: a visit to &#34;Tehran&#34;" in page.read_text("utf-8")
     assert (basic / "output" / "actors" / "sergei-lavrov" / "index.html").is_file()
-    again = run_cli("new", "Lavrov: a visit to \"Tehran\"", "--date", "2023-10-23", cwd=basic)
+    again = run_cli("new", 'Lavrov: a visit to "Tehran"', "--date", "2023-10-23", cwd=basic)
     assert again.code == 1 and "already exists" in again.err
 
 
@@ -136,13 +149,16 @@ def test_drafts_are_left_out_unless_asked(basic: Path) -> None:
 def test_all_problems_of_a_build_are_reported_together(basic: Path) -> None:
     for name in ("a", "b", "c"):
         (basic / "content" / "events" / f"{name}.md").write_text(
-            f"---\ntitle: {name}\ndate: 2023-02-3{name == 'a' and 0 or 1}\n---\n", "utf-8"
+            f"---\ntitle: {name}\ndate: 2023-02-3{(name == 'a' and 0) or 1}\n---\n", "utf-8"
         )
     result = run_cli("build", cwd=basic)
     assert result.code == 1
     lines = result.err.splitlines()
     assert [line.split(":")[0] for line in lines[:3]] == [
-        "content/events/a.md", "content/events/b.md", "content/events/c.md"]
+        "content/events/a.md",
+        "content/events/b.md",
+        "content/events/c.md",
+    ]
     assert "Found 3 errors." in lines
 
 

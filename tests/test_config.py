@@ -10,7 +10,9 @@ def problems(text: str) -> list[str]:
 
 
 def test_defaults_and_values() -> None:
-    config, found = parse_config('title = "T"\nhome_limit = 5\n[theme]\nname = "x"\naccent = "red"\n')
+    config, found = parse_config(
+        'title = "T"\nhome_limit = 5\n[theme]\nname = "x"\naccent = "red"\n'
+    )
     assert found == []
     assert config.title == "T" and config.home_limit == 5
     assert config.theme == "x" and dict(config.theme_options) == {"accent": "red"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date as pydate
 
 import pytest
@@ -147,8 +148,10 @@ def partial_dates(draw: st.DrawFn) -> PartialDate:
         year = draw(st.integers(min_value=1000, max_value=9999))
     month = draw(st.integers(1, 12))
     day = draw(st.integers(1, 28))
-    hour, minute, second = draw(st.integers(0, 23)), draw(st.integers(0, 59)), draw(
-        st.integers(0, 59)
+    hour, minute, second = (
+        draw(st.integers(0, 23)),
+        draw(st.integers(0, 59)),
+        draw(st.integers(0, 59)),
     )
     offset = draw(st.none() | st.integers(-14 * 60, 14 * 60).map(lambda m: m - m % 15))
     return make_date(
@@ -187,16 +190,12 @@ def test_order_matches_calendar_order(a: PartialDate, b: PartialDate) -> None:
 @given(st.text(max_size=60))
 @settings(max_examples=1500)
 def test_any_text_gives_a_date_or_a_date_error(text: str) -> None:
-    try:
+    with contextlib.suppress(DateError):
         parse_date(text)
-    except DateError:
-        pass
 
 
 @given(st.from_regex(r"[-+]?[0-9]{1,6}(-[0-9]{1,2}(-[0-9]{1,2}([T ][0-9]{2}:[0-9]{2})?)?)?"))
 @settings(max_examples=800)
 def test_iso_like_text_gives_a_date_or_a_date_error(text: str) -> None:
-    try:
+    with contextlib.suppress(DateError):
         parse_date(text)
-    except DateError:
-        pass

@@ -119,5 +119,9 @@ def test_actor() -> None:
     assert problems == []
     assert actor is not None
     assert (actor.slug, actor.name, actor.aliases, actor.kind) == (
-        "sergei-lavrov", "Sergei Lavrov", ("Lavrov",), "person")
+        "sergei-lavrov",
+        "Sergei Lavrov",
+        ("Lavrov",),
+        "person",
+    )
     assert actor.summary == "Profile."

@@ -95,8 +95,27 @@ def test_any_text_gives_front_matter_or_diagnostics(text: str) -> None:
 
 yaml_ish = st.lists(
     st.sampled_from(
-        ["title: x", "date: 2023", "- a", "  - b", "a: [1, 2", "b: {c: d}", "&x y", "*x",
-         "'q", '"q"', "k: |", "  text", "? k", ": v", "\t", "---", "...", "#c", "%YAML 1.1"]
+        [
+            "title: x",
+            "date: 2023",
+            "- a",
+            "  - b",
+            "a: [1, 2",
+            "b: {c: d}",
+            "&x y",
+            "*x",
+            "'q",
+            '"q"',
+            "k: |",
+            "  text",
+            "? k",
+            ": v",
+            "\t",
+            "---",
+            "...",
+            "#c",
+            "%YAML 1.1",
+        ]
     ),
     max_size=12,
 )

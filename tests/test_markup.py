@@ -21,11 +21,23 @@ def render(text: str) -> tuple[str, list[str]]:
     ("markdown", "html"),
     [
         ("*a* **b**", "<p><em>a</em> <strong>b</strong></p>"),
-        ("[x](other.md)", '<p><a href="../../events/other/index.html" rel="noopener noreferrer">x</a></p>'),
-        ("[x](other.md#part)", '<p><a href="../../events/other/index.html#part" rel="noopener noreferrer">x</a></p>'),
-        ("[L](../actors/lavrov.md)", '<p><a href="../../actors/lavrov/index.html" rel="noopener noreferrer">L</a></p>'),
+        (
+            "[x](other.md)",
+            '<p><a href="../../events/other/index.html" rel="noopener noreferrer">x</a></p>',
+        ),
+        (
+            "[x](other.md#part)",
+            '<p><a href="../../events/other/index.html#part" rel="noopener noreferrer">x</a></p>',
+        ),
+        (
+            "[L](../actors/lavrov.md)",
+            '<p><a href="../../actors/lavrov/index.html" rel="noopener noreferrer">L</a></p>',
+        ),
         ("<script>alert(1)</script>\n\nok", "\n\n<p>ok</p>"),
-        ('<a href="javascript:alert(1)" onclick="x()">y</a>', '<p><a rel="noopener noreferrer">y</a></p>'),
+        (
+            '<a href="javascript:alert(1)" onclick="x()">y</a>',
+            '<p><a rel="noopener noreferrer">y</a></p>',
+        ),
         ("<img src=x onerror=alert(1)>", '<p><img src="x"></p>'),
         ("{{ site.title }} {% if %}", "<p>{{ site.title }} {% if %}</p>"),
     ],
@@ -51,7 +63,7 @@ def test_unresolved_link_is_reported_at_its_line() -> None:
 
 
 def test_deep_nesting_does_not_crash() -> None:
-    html, problems = render("> " * 3000 + "deep")
+    _, problems = render("> " * 3000 + "deep")
     assert problems == [] or "nested too deeply" in problems[0]
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator.build import build
 from generator.config import parse_config
 from generator.sources import load_sources
-from generator.build import build
 from tests.conftest import write_files
 from tests.helpers import build_files, event
 
@@ -65,15 +65,18 @@ def test_home_becomes_an_overview_past_the_limit() -> None:
 
 
 def test_a_theme_of_the_site_extends_the_default(tmp_path: Path) -> None:
-    root = write_files(tmp_path, {
-        "timeline.toml": '[theme]\nname = "mine"\ngreeting = "Hello"\n',
-        "themes/mine/theme.toml": 'extends = "default"\n',
-        "themes/mine/templates/index.html": (
-            '{% extends "base.html" %}{% block main %}<p>{{ theme.greeting }}</p>{% endblock %}'
-        ),
-        "themes/mine/static/extra.css": "p {}",
-        "content/events/a.md": event("A", "2023"),
-    })
+    root = write_files(
+        tmp_path,
+        {
+            "timeline.toml": '[theme]\nname = "mine"\ngreeting = "Hello"\n',
+            "themes/mine/theme.toml": 'extends = "default"\n',
+            "themes/mine/templates/index.html": (
+                '{% extends "base.html" %}{% block main %}<p>{{ theme.greeting }}</p>{% endblock %}'
+            ),
+            "themes/mine/static/extra.css": "p {}",
+            "content/events/a.md": event("A", "2023"),
+        },
+    )
     config, problems = parse_config((root / "timeline.toml").read_text())
     sources, found = load_sources(root, config)
     assert problems == found == []
@@ -85,5 +88,7 @@ def test_a_theme_of_the_site_extends_the_default(tmp_path: Path) -> None:
 
 
 def test_the_same_input_gives_the_same_bytes() -> None:
-    files = {f"{E}e{i}.md": event(f"E{i}", f"2023-0{1 + i % 9}", actors="[A, B]") for i in range(30)}
+    files = {
+        f"{E}e{i}.md": event(f"E{i}", f"2023-0{1 + i % 9}", actors="[A, B]") for i in range(30)
+    }
     assert build_files(files).pages == build_files(dict(reversed(files.items()))).pages
