@@ -16,7 +16,9 @@ from generator.build import BuildResult, build
 from generator.config import CONFIG_NAME, Config, parse_config, with_overrides
 from generator.dates import DateError, parse_date
 from generator.diagnostics import Diagnostic, Severity, error, has_errors
+from generator.exports import left_out_of_calendar
 from generator.output import OutputError, check_output_folder, write_site
+from generator.search import SearchError, search_pages
 from generator.slugs import slugify
 from generator.sources import load_sources
 
@@ -81,6 +83,16 @@ def _parser() -> argparse.ArgumentParser:
                      help="a place (repeatable)")
     sub.set_defaults(run=_new)
 
+    sub = command("import", "Turn a TimelineJS3 JSON file or TimelineJS sheet (CSV) into "
+                  "event files.")
+    sub.add_argument("file", help="the .json or .csv file to import")
+    sub.add_argument("--content", metavar="DIR", help="the content folder to write into "
+                     "(default: content_dir of timeline.toml)")
+    sub.add_argument("--force", action="store_true", help="overwrite event files that exist")
+    sub.add_argument("--groups", choices=("actors", "tags"), default="actors",
+                     help="what TimelineJS groups become (default: %(default)s)")
+    sub.set_defaults(run=_import)
+
     sub = command("serve", "Build, serve the site and rebuild it on every change.")
     sub.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     sub.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
@@ -123,8 +135,10 @@ def _build(args: argparse.Namespace) -> int:
     if result is not None and not has_errors(problems):
         try:
             check_output_folder(output, root, _protected(root, config))
-            write_site(output, result.pages)
+            write_site(output, {**result.pages, **search_pages(result.pages)})
         except OutputError as exc:
+            problems.append(error(config.output_dir, 0, str(exc)))
+        except SearchError as exc:
             problems.append(error(config.output_dir, 0, str(exc)))
     report(root, problems)
     if has_errors(problems):
@@ -136,7 +150,25 @@ def _build(args: argparse.Namespace) -> int:
     _say(args, f"Built {len(t.events)} events, {len(t.actors)} actors, {len(t.tags)} tags, "
          f"{len(t.places)} places: {len(result.pages)} files in {elapsed:.2f} s "
          f"-> {_shown(output)}")
+    _export_notes(args, config, result)
     return OK
+
+
+def _export_notes(args: argparse.Namespace, config: Config, result: BuildResult) -> None:
+    """What the exports left out, and why: not problems, but worth a line of the log
+    (stderr, so stdout keeps the one summary line)."""
+    assert result.timeline is not None
+    notes = []
+    if not config.base_url:
+        notes.append("Note: no base_url, so feed.xml and sitemap.xml (which need absolute "
+                     "URLs) were not written; set base_url in timeline.toml or pass --base-url.")
+    undated = left_out_of_calendar(result.timeline)
+    if undated:
+        shown = ", ".join(e.path for e in undated[:3]) + (" ..." if len(undated) > 3 else "")
+        notes.append(f"Note: events.ics leaves out {len(undated)} events with no day "
+                     f"(or a year before AD 1): {shown}")
+    for note in notes if not args.quiet else []:
+        print(note, file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -191,6 +223,37 @@ def event_template(title: str, date: str, actors: list[str], tags: list[str],
     )
 
 
+def _import(args: argparse.Namespace) -> int:
+    from generator.importer import import_file
+
+    source = Path(args.file)
+    if not source.is_file():
+        raise UsageError(f"{source}: no such file")
+    if args.content:
+        root, content = Path.cwd(), Path(args.content)
+    else:
+        root, config, problems = load_config(args)
+        if has_errors(problems):
+            report(root, problems)
+            return FAILED
+        content = root / config.content_dir
+    result = import_file(source, content, force=args.force, groups=args.groups)
+    report(Path.cwd(), [_at(d, source) for d in result.problems])
+    if has_errors(list(result.problems)):
+        _say(args, "Import failed: nothing was written.")
+        return FAILED
+    for path in result.kept:
+        _say(args, f"Kept {_shown(path)} (exists)")
+    _say(args, f"Imported {source.name}: wrote {len(result.written)} files into {_shown(content)}")
+    return OK
+
+
+def _at(d: Diagnostic, source: Path) -> Diagnostic:
+    """Diagnostics name the imported file by its name; show it where the user put it."""
+    path = str(source) if d.path == source.name else d.path
+    return Diagnostic(path, d.line, d.message, d.severity)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from generator.server import serve
 
@@ -205,11 +268,28 @@ def report(root: Path, problems: list[Diagnostic]) -> None:
     """Print problems as ``path:line: message``, paths relative to the current folder."""
     shown = [d for d in problems if d.severity is not Severity.LINT]
     errors = sum(d.severity is Severity.ERROR for d in shown)
+    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     for d in shown:
-        print(Diagnostic(_rel(root, root / d.path), d.line, d.message, d.severity).format(),
-              file=sys.stderr)
+        here = Diagnostic(_rel(root, root / d.path), d.line, d.message, d.severity)
+        print(here.format(), file=sys.stderr)
+        if annotate:
+            print(github_annotation(here))
     if errors > 1:
         print(f"Found {errors} errors.", file=sys.stderr)
+
+
+def github_annotation(d: Diagnostic) -> str:
+    """A GitHub Actions workflow command, so the problem shows on the pull request's line."""
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    level = "error" if d.severity is Severity.ERROR else "warning"
+    where = f"file={prop(d.path)}" + (f",line={d.line}" if d.line else "")
+    return f"::{level} {where}::{data(d.message)}"
 
 
 def _protected(root: Path, config: Config) -> dict[str, Path]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -26,8 +26,14 @@ from generator.slugs import slugify
 # TimelineJS3 switches to its year-only "cosmological" scale beyond JavaScript's dates.
 JS_DATE_YEARS = 271_820
 _DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second")
-_LEVELS = (Precision.YEAR, Precision.MONTH, Precision.DAY, Precision.MINUTE, Precision.MINUTE,
-           Precision.SECOND)
+_LEVELS = (
+    Precision.YEAR,
+    Precision.MONTH,
+    Precision.DAY,
+    Precision.MINUTE,
+    Precision.MINUTE,
+    Precision.SECOND,
+)
 
 
 def export_pages(
@@ -83,16 +89,19 @@ def timeline_json(config: Config, timeline: Timeline, bodies: Mapping[str, str])
     title: dict[str, Any] = {"text": {"headline": config.title, "text": config.description}}
     data: dict[str, Any] = {
         "title": title,
-        "events": [tljs_event(config, timeline, e, bodies.get(e.path, ""))
-                   for e in timeline.events],
+        "events": [
+            tljs_event(config, timeline, e, bodies.get(e.path, "")) for e in timeline.events
+        ],
     }
     if any(abs(e.year) > JS_DATE_YEARS for e in timeline.events):
         data["scale"] = "cosmological"
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def _media(value: object, keys: tuple[str, ...] = ("url", "caption", "credit", "thumbnail",
-                                                  "alt", "title", "link")) -> dict[str, str]:
+def _media(
+    value: object,
+    keys: tuple[str, ...] = ("url", "caption", "credit", "thumbnail", "alt", "title", "link"),
+) -> dict[str, str]:
     """An event's ``media:`` (or ``background:``) front matter: a URL, or a mapping of
     TimelineJS3's keys. Only http(s) URLs pass; other keys must be text."""
     if isinstance(value, str):
@@ -131,7 +140,8 @@ def calendar_ics(config: Config, timeline: Timeline, zone: tzinfo) -> bytes:
     for event in timeline.events:
         if in_calendar(event):
             calendar.add_component(_vevent(config, timeline, event, zone, host))
-    return calendar.to_ical()
+    data: bytes = calendar.to_ical()
+    return data
 
 
 def _vevent(
@@ -141,10 +151,10 @@ def _vevent(
     assert start is not None  # in_calendar() checked the year
     item = icalendar.Event()
     item.add("uid", f"{event.slug}@{host}")
-    item.add("dtstamp", start.astimezone(timezone.utc))
+    item.add("dtstamp", start.astimezone(UTC))
     item.add("summary", event.title)
     if event.date.precision >= Precision.MINUTE:
-        item.add("dtstart", start.astimezone(timezone.utc))
+        item.add("dtstart", start.astimezone(UTC))
         end = _timed_end(event.end, zone)
         if end is not None:
             item.add("dtend", end)
@@ -185,8 +195,8 @@ def _timed_end(end: PartialDate | None, zone: tzinfo) -> datetime | None:
         return None
     if end.precision >= Precision.MINUTE:
         moment = instant(end, zone)
-        return None if moment is None else moment.astimezone(timezone.utc)
+        return None if moment is None else moment.astimezone(UTC)
     after = _day_after(end)
     if after is None:
         return None
-    return datetime.combine(after, time(), zone).astimezone(timezone.utc)
+    return datetime.combine(after, time(), zone).astimezone(UTC)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from urllib.parse import urljoin
 
 from generator.config import Config
@@ -48,10 +48,11 @@ def instant(date: PartialDate, zone: tzinfo) -> datetime | None:
     if not 1 <= date.year <= 9999:
         return None
     if date.precision < Precision.MINUTE:
-        return datetime(date.year, date.month, date.day, tzinfo=timezone.utc)
+        return datetime(date.year, date.month, date.day, tzinfo=UTC)
     written = zone if date.offset is None else timezone(timedelta(minutes=date.offset))
-    return datetime(date.year, date.month, date.day, date.hour, date.minute, date.second,
-                    tzinfo=written)
+    return datetime(
+        date.year, date.month, date.day, date.hour, date.minute, date.second, tzinfo=written
+    )
 
 
 def rfc3339(moment: datetime) -> str:
@@ -73,7 +74,7 @@ def feed_xml(config: Config, timeline: Timeline, bodies: Mapping[str, str], zone
     _add(feed, "id", home)
     _add(feed, "link", rel="alternate", type="text/html", href=home)
     _add(feed, "link", rel="self", type="application/atom+xml", href=site_url(home, "feed.xml"))
-    newest = max((when for _, when in latest), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
+    newest = max((when for _, when in latest), default=datetime(1970, 1, 1, tzinfo=UTC))
     _add(feed, "updated", rfc3339(newest))
     author = _add(feed, "author")
     _add(author, "name", config.title)
@@ -111,7 +112,10 @@ def robots_txt(config: Config) -> bytes:
 
 
 def feed_pages(
-    config: Config, timeline: Timeline, bodies: Mapping[str, str], html_paths: Iterable[str],
+    config: Config,
+    timeline: Timeline,
+    bodies: Mapping[str, str],
+    html_paths: Iterable[str],
     zone: tzinfo,
 ) -> dict[str, bytes]:
     """robots.txt always; feed.xml and sitemap.xml only when the site has a base_url."""
@@ -132,4 +136,5 @@ def _add(parent: ET.Element, tag: str, text: str | None = None, **attributes: st
 
 def _xml_bytes(root: ET.Element) -> bytes:
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"

@@ -1,0 +1,83 @@
+// Full-text search of the events through the static Pagefind index in pagefind/.
+// The box stays hidden without JavaScript and when the page is opened from disk
+// (file://), where browsers refuse to load the index; served over http it appears, and
+// the index is loaded on the first keystroke, so pages that are not searched load nothing.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.search");
+  if (!form || !/^https?:$/.test(window.location.protocol)) return;
+  var input = form.querySelector("input");
+  var list = form.querySelector(".search-results");
+  var root = new URL(form.dataset.root || "./", document.baseURI);
+  var loading = null;
+  var latest = 0;
+  form.hidden = false;
+
+  function pagefind() {
+    if (!loading) {
+      loading = import(new URL("pagefind/pagefind.js", root).href).then(function (module) {
+        return module.options({ baseUrl: root.pathname }).then(function () { return module; });
+      });
+    }
+    return loading;
+  }
+
+  // Pagefind marks the matched words with <mark>; copy only text and those marks, so
+  // nothing in an excerpt can become markup of the page.
+  function excerpt(html) {
+    var parsed = new DOMParser().parseFromString(html, "text/html").body;
+    var out = document.createElement("p");
+    parsed.childNodes.forEach(function (node) {
+      if (node.nodeName === "MARK") {
+        out.appendChild(document.createElement("mark")).textContent = node.textContent;
+      } else {
+        out.appendChild(document.createTextNode(node.textContent));
+      }
+    });
+    return out;
+  }
+
+  function show(results, query) {
+    list.textContent = "";
+    if (!results.length) {
+      list.appendChild(document.createElement("li")).textContent = "No event matches “" + query + "”.";
+      return;
+    }
+    results.forEach(function (data) {
+      var item = list.appendChild(document.createElement("li"));
+      var link = item.appendChild(document.createElement("a"));
+      link.href = data.url;
+      link.textContent = data.meta.title || data.url;
+      if (data.meta.date) {
+        item.appendChild(document.createElement("span")).textContent = " " + data.meta.date;
+      }
+      item.appendChild(excerpt(data.excerpt));
+    });
+  }
+
+  function search() {
+    var query = input.value.trim();
+    var ticket = ++latest;
+    if (!query) {
+      list.textContent = "";
+      return;
+    }
+    pagefind().then(function (module) {
+      return module.search(query);
+    }).then(function (found) {
+      return Promise.all(found.results.slice(0, 10).map(function (r) { return r.data(); }));
+    }).then(function (results) {
+      if (ticket === latest) show(results, query);  // an older, slower answer is dropped
+    }).catch(function () {
+      list.textContent = "";
+      list.appendChild(document.createElement("li")).textContent =
+        "Search is not available here: the site was built without its search index.";
+    });
+  }
+
+  form.addEventListener("submit", function (event) { event.preventDefault(); search(); });
+  input.addEventListener("input", search);
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { input.value = ""; list.textContent = ""; }
+  });
+})();
