@@ -1,0 +1,335 @@
+"""Incremental rebuilds for the dev server: the same result as ``build()``, recomputing
+only what a change affects.
+
+``IncrementalBuilder.build(config, sources)`` runs the stages of ``generator.build.build``
+in the same order, and keeps between calls:
+
+- each content file's parsed entry, keyed by its bytes, so an unchanged file gives the very
+  same Event or Actor object (later stages compare entries by identity, which is cheap);
+- each body's HTML, keyed by its Markdown (and by the site's file-to-page map when the
+  body links to other .md files);
+- every page's bytes, re-rendering a page only when what it shows changed: an event's own
+  fields or body, the titles of its neighbours and related events, the names of its
+  actors, tags and places; the events (and their cards) on a year, actor, tag or place
+  page; the term lists; the home page's events. Counts shown on every page (the footer)
+  or a new theme or config re-render everything;
+- the link check's verdict, re-checking only re-rendered pages unless pages went away.
+
+The exports (feeds, sitemap, timeline.json, events.ics) are made again on every build.
+
+``tests/test_incremental.py`` checks the result equals a full build for many kinds of
+edits. When a stage is added to ``build()``, add it here too: that test fails until then.
+Pages that ``SiteRenderer.jobs()`` lists under a subject this module does not know are
+re-rendered on every build, which is always correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from generator.build import BuildResult, read_entry
+from generator.config import Config
+from generator.diagnostics import Diagnostic, has_errors, sort_key
+from generator.exports import export_pages
+from generator.linkcheck import broken_links
+from generator.linking import link
+from generator.markup import MarkdownRenderer
+from generator.model import Actor, Event, EventLinks, Term, Timeline
+from generator.render import (
+    TAXONOMIES,
+    PageJob,
+    SiteRenderer,
+    home_events,
+    make_environment,
+    site_root_path,
+    static_files,
+)
+from generator.sources import Sources
+
+Entry = Event | Actor | None
+
+
+@dataclass
+class _Body:
+    markdown: str
+    line: int
+    html: str
+    problems: list[Diagnostic]
+
+
+@dataclass
+class _State:
+    """What the previous build of one theme and config left behind."""
+
+    config: Config
+    sources: Sources
+    env: Any  # jinja2.Environment, reused so templates compile once
+    entries: dict[str, tuple[bytes, Entry, list[Diagnostic]]] = field(default_factory=dict)
+    bodies: dict[str, _Body] = field(default_factory=dict)
+    body_targets: Mapping[str, str] = field(default_factory=dict)
+    timeline: Timeline | None = None
+    pages: Mapping[str, bytes] = field(default_factory=dict)
+    render_ok: bool = False  # the previous render had no template problems
+    link_problems: list[Diagnostic] | None = None  # None: not checked
+
+
+class IncrementalBuilder:
+    def __init__(self, drafts: bool = False) -> None:
+        self.drafts = drafts
+        self.state: _State | None = None
+        self.rendered: set[str] = set()  # pages the last build rendered again
+
+    def build(self, config: Config, sources: Sources) -> BuildResult:
+        state = self.state
+        if state is None or not _same_theme(state, config, sources):
+            state = _State(config, sources, make_environment(sources))
+        self.state = state
+        state.sources = sources
+        events, actors, problems = self._read(state, config, sources)
+        timeline, found = link(events, actors)
+        problems += found
+        bodies, changed, found = self._bodies(state, timeline)
+        problems += found
+        pages, fresh, found = self._render(state, timeline, bodies, changed)
+        problems += found
+        exports = export_pages(config, timeline, bodies, pages)
+        pages |= exports
+        fresh |= exports.keys()
+        if has_errors(problems):
+            state.link_problems = None
+        else:
+            problems += self._check_links(state, timeline, pages, fresh)
+        state.timeline = timeline
+        state.pages = pages
+        return BuildResult(
+            pages=MappingProxyType(pages),
+            diagnostics=tuple(sorted(set(problems), key=sort_key)),
+            timeline=timeline,
+        )
+
+    def _read(
+        self, state: _State, config: Config, sources: Sources
+    ) -> tuple[list[Event], list[Actor], list[Diagnostic]]:
+        zone = ZoneInfo(config.timezone)
+        events: list[Event] = []
+        actors: list[Actor] = []
+        problems: list[Diagnostic] = []
+        kept: dict[str, tuple[bytes, Entry, list[Diagnostic]]] = {}
+        for source in sources.content:
+            cached = state.entries.get(source.path)
+            if cached is None or cached[0] != source.data:
+                entry, found = read_entry(config, source, zone)
+                cached = (source.data, entry, found)
+            kept[source.path] = cached
+            _, entry, found = cached
+            problems += found
+            if isinstance(entry, Event) and (self.drafts or not entry.draft):
+                events.append(entry)
+            elif isinstance(entry, Actor):
+                actors.append(entry)
+        state.entries = kept  # deleted files drop out
+        return events, actors, problems
+
+    def _bodies(
+        self, state: _State, timeline: Timeline
+    ) -> tuple[dict[str, str], set[str], list[Diagnostic]]:
+        """Every body's HTML, the source paths whose HTML changed, and the problems."""
+        targets = {e.path: f"events/{e.slug}/index.html" for e in timeline.events}
+        profiles = [t.profile for t in timeline.actors.values() if t.profile is not None]
+        targets |= {a.path: f"actors/{a.slug}/index.html" for a in profiles}
+        moved = targets != state.body_targets
+        renderer = MarkdownRenderer(targets, unsafe_html=state.config.unsafe_html)
+        kept: dict[str, _Body] = {}
+        changed: set[str] = set()
+        problems: list[Diagnostic] = []
+        documents: list[Event | Actor] = [*timeline.events, *profiles]
+        for doc in documents:
+            body = state.bodies.get(doc.path)
+            if (
+                body is None
+                or body.markdown != doc.body
+                or body.line != doc.body_line
+                or (moved and ".md" in doc.body)  # its links to other files may now differ
+            ):
+                html, found = renderer.render(doc.body, doc.path, doc.body_line)
+                if body is None or body.html != html:
+                    changed.add(doc.path)
+                body = _Body(doc.body, doc.body_line, html, found)
+            kept[doc.path] = body
+            problems += body.problems
+        state.bodies = kept
+        state.body_targets = targets
+        return {path: body.html for path, body in kept.items()}, changed, problems
+
+    def _render(
+        self, state: _State, timeline: Timeline, bodies: Mapping[str, str], changed: set[str]
+    ) -> tuple[dict[str, bytes], set[str], list[Diagnostic]]:
+        """The pages, re-rendering those a change affects; also the re-rendered paths."""
+        renderer = SiteRenderer(state.config, state.sources, timeline, bodies, env=state.env)
+        old = state.timeline
+        changes = None
+        if old is not None and state.render_ok and _counts(old) == _counts(timeline):
+            changes = _Changes(old, timeline, state.config, changed)
+        pages: dict[str, bytes] = {}
+        self.rendered = set()
+        for job in renderer.jobs():
+            previous = state.pages.get(job.path)
+            if changes is None or previous is None or changes.affects(job):
+                renderer.render(job)
+                self.rendered.add(job.path)
+                if job.path in renderer.pages:
+                    pages[job.path] = renderer.pages[job.path]
+            else:
+                pages[job.path] = previous
+        for path, data in static_files(state.sources):
+            pages.setdefault(path, data)
+        state.render_ok = not renderer.problems
+        return pages, set(renderer.pages), list(renderer.problems.values())
+
+    def _check_links(
+        self, state: _State, timeline: Timeline, pages: dict[str, bytes], fresh: set[str]
+    ) -> list[Diagnostic]:
+        origins = {f"events/{e.slug}/index.html": e.path for e in timeline.events}
+        root = site_root_path(state.config.base_url)
+        lost = state.pages.keys() - pages.keys()
+        if state.link_problems is None or state.link_problems or lost:
+            found = broken_links(pages, origins, root)
+        else:  # pages not rendered again link only to pages that still exist
+            found = broken_links(_Only(pages, fresh), origins, root)
+        state.link_problems = found
+        return found
+
+
+class _Changes:
+    """Which pages a change between two timelines affects (see the module's docstring)."""
+
+    def __init__(self, old: Timeline, new: Timeline, config: Config, bodies: set[str]) -> None:
+        self.old = old
+        self.new = new
+        self.config = config
+        self.bodies = bodies
+        old_events = {e.slug: e for e in old.events}
+        self.pages: set[str] = set()  # event pages to render again
+        self.cards: set[str] = set()  # events whose card (on list pages) changed
+        for event in new.events:
+            slug = event.slug
+            before = old_events.pop(slug, None)
+            links, old_links = new.links[slug], old.links.get(slug)
+            if before is not event or old_links is None:
+                self.pages.add(slug)
+                self.cards.add(slug)
+                continue
+            if event.path in bodies or not _same_links(old_links, links):
+                self.pages.add(slug)
+            if _terms(old_links.actors) != _terms(links.actors) or _terms(old_links.tags) != _terms(
+                links.tags
+            ):
+                self.cards.add(slug)
+        self.cards |= old_events.keys()  # events gone (or renamed) leave the lists
+
+    def affects(self, job: PageJob) -> bool:
+        kind, *rest = job.subject
+        old, new = self.old, self.new
+        if kind == "events":
+            return rest[0] in self.pages
+        if kind == "years":
+            year = int(rest[0])
+            return list(old.years) != list(new.years) or self._lists_differ(
+                old.years.get(year, ()), new.years[year]
+            )
+        if kind == "home":
+            return _year_counts(old) != _year_counts(new) or self._lists_differ(
+                home_events(old, self.config), home_events(new, self.config)
+            )
+        if kind == "terms":
+            return _term_list(old.taxonomy(rest[0])) != _term_list(new.taxonomy(rest[0]))
+        if kind in TAXONOMIES:
+            return self._term_differs(kind, rest[0])
+        return kind != "404"  # 404.html shows nothing from the content; unknown: render
+
+    def _lists_differ(self, before: Sequence[Event], after: Sequence[Event]) -> bool:
+        return (
+            len(before) != len(after)
+            or any(a is not b for a, b in zip(before, after, strict=True))
+            or any(e.slug in self.cards for e in after)
+        )
+
+    def _term_differs(self, taxonomy: str, slug: str) -> bool:
+        before = self.old.taxonomy(taxonomy).get(slug)
+        after = self.new.taxonomy(taxonomy)[slug]
+        if before is None or before.name != after.name or before.profile is not after.profile:
+            return True
+        if after.profile is not None and after.profile.path in self.bodies:
+            return True
+        if taxonomy == "actors" and _co_actors(self.old, slug) != _co_actors(self.new, slug):
+            return True
+        return self._lists_differ(before.events, after.events)
+
+
+def _terms(terms: Sequence[Term]) -> list[tuple[str, str]]:
+    return [(t.slug, t.name) for t in terms]
+
+
+def _same_links(a: EventLinks, b: EventLinks) -> bool:
+    """What an event page shows of its links: term names, neighbours, related events."""
+    return (
+        a.previous is b.previous
+        and a.next is b.next
+        and _terms(a.actors) == _terms(b.actors)
+        and _terms(a.tags) == _terms(b.tags)
+        and _terms(a.places) == _terms(b.places)
+        and len(a.related) == len(b.related)
+        and all(x is y and m == n for (x, m), (y, n) in zip(a.related, b.related, strict=True))
+    )
+
+
+def _term_list(terms: Mapping[str, Term]) -> list[tuple[str, str, int, Actor | None]]:
+    return [(t.slug, t.name, len(t.events), t.profile) for t in terms.values()]
+
+
+def _co_actors(timeline: Timeline, slug: str) -> list[tuple[str, str, int]]:
+    return [(t.slug, t.name, n) for t, n in timeline.co_actors.get(slug, ())]
+
+
+class _Only(Mapping[str, bytes]):
+    """All the pages for lookups, but only ``keys`` when iterated: lets the link check
+    look at the re-rendered pages alone."""
+
+    def __init__(self, pages: Mapping[str, bytes], keys: set[str]) -> None:
+        self.pages = pages
+        self.only = sorted(keys)
+
+    def __getitem__(self, key: str) -> bytes:
+        return self.pages[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.pages
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.only)
+
+    def __len__(self) -> int:
+        return len(self.only)
+
+
+def _same_theme(state: _State, config: Config, sources: Sources) -> bool:
+    old = state.sources
+    return (
+        state.config == config
+        and old.themes == sources.themes
+        and old.site_templates == sources.site_templates
+        and old.site_static == sources.site_static
+    )
+
+
+def _counts(t: Timeline) -> tuple[int, int, int, int]:
+    """What every page shows in its footer (site.events, site.actors...)."""
+    return len(t.events), len(t.actors), len(t.tags), len(t.places)
+
+
+def _year_counts(t: Timeline) -> list[tuple[int, int]]:
+    return [(year, len(events)) for year, events in t.years.items()]

@@ -1,0 +1,173 @@
+"""Incremental rebuilds give exactly what a full build gives, edit after edit."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.build import build
+from generator.config import Config, parse_config
+from generator.incremental import IncrementalBuilder
+from generator.sources import load_sources
+from tests.conftest import event_file
+
+Site = Callable[[dict[str, str | bytes]], Path]
+
+ACTOR = "---\nname: {name}\naliases: [{alias}]\nkind: person\n---\n{body}\n"
+
+
+def small_site() -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {
+        "content/actors/ann.md": ACTOR.format(name="Ann", alias="A. N.", body="Ann's profile."),
+        "content/actors/bob.md": ACTOR.format(name="Bob", alias="B", body="Bob's profile."),
+    }
+    for i in range(12):
+        files[f"content/events/e{i:02d}.md"] = event_file(
+            f"Event {i}",
+            f"20{10 + i // 4}-{1 + i % 12:02d}-0{1 + i % 9}",
+            body=f"Body {i}. See [the first](e00.md)." if i % 3 == 0 else f"Body {i}.",
+            actors="[Ann, Bob]" if i % 2 else "[Ann]",
+            tags="[alpha, beta]" if i % 3 else "[alpha]",
+            places="[Paris]",
+        )
+    return files
+
+
+class Checker:
+    """Builds the site on disk both ways after each edit and compares."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.builder = IncrementalBuilder()
+
+    def check(self) -> set[str]:
+        config, problems = parse_config((self.root / "timeline.toml").read_text("utf-8"))
+        assert problems == []
+        sources, problems = load_sources(self.root, config)
+        assert problems == []
+        incremental = self.builder.build(config, sources)
+        full = build(config, sources)
+        assert incremental.diagnostics == full.diagnostics
+        assert incremental.timeline == full.timeline
+        assert incremental.pages.keys() == full.pages.keys()
+        differing = [p for p in full.pages if incremental.pages[p] != full.pages[p]]
+        assert differing == []
+        return self.builder.rendered
+
+    def write(self, name: str, text: str) -> None:
+        (self.root / name).write_text(text, "utf-8")
+
+    def edit(self, name: str, old: str, new: str) -> None:
+        path = self.root / name
+        text = path.read_text("utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+@pytest.fixture
+def checker(site: Site) -> Checker:
+    checker = Checker(site(small_site()))
+    checker.check()
+    return checker
+
+
+def test_a_title_change_renders_only_the_pages_that_show_it(checker: Checker) -> None:
+    checker.edit("content/events/e05.md", "title: Event 5", "title: Event five")
+    rendered = checker.check()
+    assert {"events/e05/index.html", "years/2011/index.html", "index.html"} <= rendered
+    assert {"years/2010/index.html", "tags/index.html", "actors/index.html"} & rendered == set()
+
+
+def test_an_unchanged_site_renders_nothing_again(checker: Checker) -> None:
+    assert checker.check() == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("content/events/e05.md", "title: Event 5", "title: Event five"),
+        ("content/events/e05.md", "date: 2011", "date: 2019"),  # moves it to the end
+        ("content/events/e04.md", "date: 2011-05-05", "date: 2011-05"),  # coarser date
+        ("content/events/e04.md", "actors: [Ann]", "actors: [Ann, Carol]"),  # new actor
+        ("content/events/e05.md", "actors: [Ann, Bob]", "actors: [Ann]"),  # actor removed
+        ("content/events/e05.md", "actors: [Ann, Bob]", "actors: [Ann, B]"),  # an alias
+        ("content/events/e06.md", "tags: [alpha]", "tags: [gamma]"),
+        ("content/events/e07.md", "places: [Paris]", "places: [Rome]"),
+        ("content/events/e07.md", "Body 7.", "Body *seven*."),
+        ("content/events/e00.md", "title: Event 0", "title: Event 0\nslug: first"),
+        ("content/events/e00.md", "title: Event 0", "title: Event 0\ndraft: true"),
+        ("content/actors/ann.md", "name: Ann", "name: Annette"),
+        ("content/actors/ann.md", "Ann's profile.", "A new profile."),
+        ("content/actors/bob.md", "aliases: [B]", "aliases: [B, Bobby]"),
+        ("content/events/e03.md", "date: 2010", "date: 03/04/2010"),  # an error
+        ("content/events/e03.md", "See [the first](e00.md)", "See [x](nowhere.md)"),
+    ],
+)
+def test_each_kind_of_edit_matches_a_full_build(
+    checker: Checker, name: str, old: str, new: str
+) -> None:
+    checker.edit(name, old, new)
+    checker.check()
+    checker.edit(name, new, old)  # and back
+    checker.check()
+
+
+def test_files_added_and_deleted_match_a_full_build(checker: Checker) -> None:
+    (checker.root / "content/events/e00.md").unlink()  # others link to it: a broken link
+    checker.check()
+    checker.write("content/events/e00.md", event_file("Back", "2009", actors="[Dan]"))
+    checker.check()
+    (checker.root / "content/actors/bob.md").unlink()
+    checker.check()
+    checker.write("content/actors/dan.md", ACTOR.format(name="Dan", alias="D", body="Dan."))
+    checker.check()
+    checker.write("content/events/new.md", "---\ntitle: [broken\n---\n")
+    checker.check()
+    (checker.root / "content/events/new.md").unlink()
+    checker.check()
+
+
+def test_a_theme_or_config_change_rebuilds_everything(checker: Checker) -> None:
+    rendered = set(build_pages(checker.root)) - static_paths(checker.root)
+    checker.write("timeline.toml", 'title = "Renamed"\n')
+    assert checker.check() == rendered
+    (checker.root / "templates").mkdir()
+    checker.write("templates/event.html", "{{ event.title }}\n")
+    assert checker.check() == rendered
+
+
+def test_random_edit_sequences_match_a_full_build(checker: Checker) -> None:
+    rng = random.Random(7)
+    names = sorted(p.name for p in (checker.root / "content/events").iterdir())
+    for step in range(25):
+        name = rng.choice(names)
+        path = checker.root / "content/events" / name
+        if not path.exists():
+            checker.write(f"content/events/{name}", event_file(f"Again {step}", "2012"))
+        elif rng.random() < 0.15:
+            path.unlink()
+        else:
+            year = rng.choice(["2009", "2011-02", "2012-07-07", "2013"])
+            cast = rng.choice(["[Ann]", "[Bob]", "[Ann, Bob]", "[Eve]", "[]"])
+            checker.write(
+                f"content/events/{name}",
+                event_file(f"Step {step}", year, actors=cast, tags=rng.choice(["[a]", "[b]"])),
+            )
+        checker.check()
+
+
+def build_pages(root: Path) -> dict[str, bytes]:
+    config = Config()
+    sources, _ = load_sources(root, config)
+    return dict(build(config, sources).pages)
+
+
+def static_paths(root: Path) -> set[str]:
+    """Files copied, not rendered: static files and the exports."""
+    pages = build_pages(root)
+    return {p for p in pages if not p.endswith(".html")} | {
+        p for p in pages if p.startswith("static/")
+    }
