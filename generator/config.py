@@ -40,6 +40,7 @@ class Config:
     timezone: str = "UTC"
     date_order: str = ""
     home_limit: int = 300
+    page_size: int = 100  # events per page of a year, actor, tag or place
     unsafe_html: bool = False
     theme_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -58,6 +59,7 @@ _KINDS: dict[str, tuple[type, str]] = {
     "timezone": (str, "a string"),
     "date_order": (str, "a string"),
     "home_limit": (int, "an integer"),
+    "page_size": (int, "an integer"),
     "unsafe_html": (bool, "true or false"),
 }
 _ALL_KEYS = sorted(_KINDS)
@@ -120,6 +122,8 @@ def _check_semantics(config: Config, path: str, lines: dict[str, int]) -> list[D
         bad("timezone", f"unknown timezone '{config.timezone}'; use an IANA name like Europe/Paris")
     if config.home_limit < 1:
         bad("home_limit", "'home_limit' must be at least 1")
+    if config.page_size < 10:
+        bad("page_size", "'page_size' must be at least 10")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", config.theme):
         bad("theme", "'theme' must be the name of a folder under themes/")
     for key in ("content_dir", "output_dir", "templates_dir", "static_dir"):

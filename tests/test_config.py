@@ -55,3 +55,12 @@ def test_toml_syntax_error_names_the_line() -> None:
 def test_unknown_key_without_a_close_match_lists_the_known_ones() -> None:
     (found,) = problems("zzz = 1\n")
     assert "known keys: base_url" in found
+
+
+def test_page_size_has_a_default_and_a_floor() -> None:
+    assert Config().page_size == 100
+    assert parse_config("page_size = 50\n")[0].page_size == 50
+    assert problems("page_size = 3\n") == ["timeline.toml:1: 'page_size' must be at least 10"]
+    assert problems('page_size = "ten"\n') == [
+        "timeline.toml:1: 'page_size' must be an integer, not a string"
+    ]
