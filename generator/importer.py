@@ -334,8 +334,9 @@ def plan_files(slides: list[Slide], groups: str = "actors") -> dict[str, str]:
 
 
 def _date_prefix(date: PartialDate) -> str:
-    """ "2023-10-23", or "bc-0044-03-15" so that 44 BC and AD 44 never share a name."""
-    iso = date.iso()
+    """The day as ISO text, "bc-0044-03-15" for BC so that 44 BC and AD 44 never share a
+    name; no time of day, since ':' is not allowed in file names everywhere."""
+    iso = date.iso().partition("T")[0]
     return "bc" + iso if iso.startswith("-") else iso
 
 
