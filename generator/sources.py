@@ -18,6 +18,8 @@ from generator.config import Config
 from generator.diagnostics import Diagnostic, error
 
 CONTENT_KINDS = ("events", "actors")
+# Far above any real event or profile; stops a pasted dump from stalling the build.
+MAX_FILE_BYTES = 2 * 10**6
 BUILTIN_THEMES = Path(__file__).resolve().parent / "_themes"
 CHECKOUT_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
@@ -207,6 +209,16 @@ def _shown(root: Path, path: Path) -> str:
 def decode(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
     """UTF-8 text with or without a byte order mark, line ends made LF."""
     data = source.data
+    if len(data) > MAX_FILE_BYTES:
+        return None, [
+            error(
+                source.path,
+                1,
+                f"the file is {len(data) / 1e6:.1f} MB; a content "
+                f"file may be at most {MAX_FILE_BYTES // 10**6} MB: move long "
+                "material elsewhere and link to it",
+            )
+        ]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [error(source.path, 1, "the file is saved as UTF-16; save it as UTF-8")]
     if b"\x00" in data:

@@ -1,0 +1,88 @@
+"""Paths, slugs, links and odd files: nothing climbs out, nothing crashes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.slugs import MAX_LENGTH, is_slug, slugify
+from tests.conftest import run_cli, snapshot, write_files
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=1000)
+def test_any_text_gives_a_safe_slug(text: str) -> None:
+    slug = slugify(text)
+    assert slug and len(slug) <= MAX_LENGTH + 2
+    assert "/" not in slug and "\\" not in slug and "\x00" not in slug
+    assert slug not in (".", "..") and not slug.startswith(".")
+    assert is_slug(slug)
+    assert slugify(slug) == slug
+
+
+def test_file_names_with_spaces_and_other_scripts(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path / "site",
+        {
+            "timeline.toml": 'title = "T"\n',
+            "content/events/Встреча в Москве.md": "---\ntitle: Встреча\ndate: 2023\n"
+            "actors: [Сергей Лавров]\n---\nТекст.\n",
+            "content/events/sub folder/東京 会議.md": "---\ntitle: 会議\ndate: 2024\n---\n",
+            "content/actors/сергей лавров.md": "---\nname: Сергей Лавров\n---\n",
+        },
+    )
+    result = run_cli("build", "--quiet", cwd=root)
+    assert result.code == 0, result.err
+    out = root / "output"
+    assert (out / "events" / "встреча-в-москве" / "index.html").is_file()
+    assert (out / "events" / "東京-会議" / "index.html").is_file()
+    assert (out / "actors" / "сергей-лавров" / "index.html").is_file()
+
+
+def test_symlinks_out_of_the_content_folder_are_refused(tmp_path: Path) -> None:
+    secret = write_files(tmp_path / "secret", {"passwords.md": "---\ntitle: x\ndate: 2023\n---\n"})
+    root = write_files(
+        tmp_path / "site",
+        {
+            "timeline.toml": 'title = "T"\n',
+            "content/events/a.md": "---\ntitle: A\ndate: 2023\n---\n",
+        },
+    )
+    os.symlink(secret / "passwords.md", root / "content" / "events" / "leak.md")
+    os.symlink(secret, root / "content" / "events" / "leakdir")
+    os.symlink(root / "content" / "events", root / "content" / "events" / "loop")
+    result = run_cli("build", cwd=root)
+    assert result.code == 1
+    assert sorted(x for x in result.err.splitlines() if x.startswith("content")) == [
+        "content/events/leak.md: this link points outside its folder; copy the file in instead "
+        "of linking to it",
+        "content/events/leakdir: this link points outside its folder; copy the file in instead "
+        "of linking to it",
+    ]
+    assert not (root / "output").exists()
+
+
+def test_huge_and_deep_files_end_in_a_clear_answer(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path / "site",
+        {
+            "timeline.toml": 'title = "T"\n',
+            "content/events/ok.md": "---\ntitle: OK\ndate: 2023\n---\n",
+        },
+    )
+    assert run_cli("build", "-q", cwd=root).code == 0
+    before = snapshot(root / "output")
+    events = root / "content" / "events"
+    (events / "huge.md").write_text("---\ntitle: H\ndate: 2023\n---\n" + "word " * 3_000_000)
+    (events / "deep.md").write_text("---\ntitle: D\ndate: 2023\n---\n" + "> " * 5000 + "x\n")
+    (events / "lists.md").write_text(
+        "---\ntitle: L\ndate: 2023\n---\n" + "".join("  " * i + "- x\n" for i in range(2000))
+    )
+    result = run_cli("build", cwd=root)
+    assert result.code == 1, result.err
+    assert "Traceback" not in result.err
+    assert "content/events/huge.md:1: the file is 15.0 MB" in result.err
+    assert snapshot(root / "output") == before
