@@ -314,4 +314,5 @@ def _shown(path: Path) -> str:
 
 def _say(args: argparse.Namespace, message: str) -> None:
     if not args.quiet:
-        print(message, file=sys.stderr if message.startswith("Build failed") else sys.stdout)
+        failed = message.startswith(("Build failed", "Import failed"))
+        print(message, file=sys.stderr if failed else sys.stdout)

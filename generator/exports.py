@@ -67,7 +67,10 @@ def tljs_event(config: Config, timeline: Timeline, event: Event, body: str) -> d
     slide: dict[str, Any] = {"unique_id": event.slug, "start_date": tljs_date(event.date)}
     if event.end is not None:
         slide["end_date"] = tljs_date(event.end)
-    slide["display_date"] = display_range(event.date, event.end, event.circa)
+    written = event.extra.get("display_date")  # e.g. "Spring 1944", kept from an import
+    slide["display_date"] = (
+        written if isinstance(written, str) else display_range(event.date, event.end, event.circa)
+    )
     if config.base_url:
         url = site_url(config.base_url, event_path(event))
         body = absolute_links(body, url) + f'<p><a href="{url}">Read more</a></p>'
