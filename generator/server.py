@@ -1,0 +1,461 @@
+"""``timeline serve``: the author's live preview.
+
+The site is built into memory (the output folder is never written, so a preview never
+leaves a half-built site for a publisher to pick up) and served from there. A watchdog
+observer reports changes; the build loop waits until the saves stop, rebuilds only what
+changed (``generator.incremental``), bumps an epoch and wakes every waiting thread. Each
+open page holds a Server-Sent Events stream that waits for a newer epoch and then tells
+the page to reload. A build that fails keeps the last good site and shows its errors over
+every page until a save fixes them.
+
+Threads meet on one ``threading.Condition``: watcher callbacks only record a change and
+notify; requests wait while a build runs; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import ipaddress
+import mimetypes
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from generator.build import BuildResult
+from generator.config import Config
+from generator.diagnostics import Diagnostic, Severity, has_errors
+from generator.incremental import IncrementalBuilder
+from generator.watch import Folders, Kind, SiteFiles, Watcher, site_folders
+
+# Saves arrive as bursts of file events (an editor's temporary file and rename, a file
+# written in chunks, a delete and re-create). Build once they stop: after QUIET seconds
+# without a change, or BURST_QUIET if the last build ended less than BURST_WINDOW ago,
+# so a burst of saves costs at most two builds while a lone save shows at once.
+QUIET = 0.02
+BURST_QUIET = 0.1
+BURST_WINDOW = 1.0
+KEEPALIVE = 15.0  # seconds between SSE comments that keep idle streams open
+REQUEST_WAIT = 30.0  # longest a request waits for a running build
+PREFIX = "/__timeline__/"
+LOOPBACK_NAMES = ("localhost", "localhost.")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the server shows: the last good pages, the errors of the last build (empty
+    when it succeeded) and the epoch, which grows with every build that changed either."""
+
+    pages: Mapping[str, bytes]
+    errors: tuple[Diagnostic, ...]
+    epoch: int
+
+
+class Preview:
+    """The build loop, the watcher and the HTTP server of one site."""
+
+    def __init__(self, root: Path, config: Config, args: argparse.Namespace) -> None:
+        self.root = root
+        self.config = config
+        self.args = args
+        self.config_path = Path(getattr(args, "config", "timeline.toml")).absolute()
+        self.quiet = bool(getattr(args, "quiet", False))
+        self.cond = threading.Condition()
+        self.pending: dict[Path, Kind] = {}
+        self.last_change = 0.0
+        self.last_build = 0.0
+        self.building = False
+        self.stopping = False
+        self.rebuilds = 0  # builds after the first, for tests
+        self.snapshot = Snapshot({}, (), 0)
+        self.files = SiteFiles(root, config)
+        self.builder = IncrementalBuilder(drafts=bool(getattr(args, "drafts", False)))
+        server_class = _Server6 if ":" in args.host else _Server
+        self.server = server_class((args.host.strip("[]"), args.port), _Handler)
+        self.server.preview = self
+        self.host = args.host
+        self.port: int = self.server.server_address[1]
+        self.watcher: Watcher | None = None
+        self.threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def start(self) -> None:
+        """Build, then watch and serve in background threads."""
+        self._publish(self._build_all())
+        self._start_watcher()
+        for target in (self._build_loop, self.server.serve_forever):
+            thread = threading.Thread(target=target, name=f"timeline-{target.__name__}")
+            thread.daemon = True
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.server.shutdown()
+        self.server.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+    # --- watching and building ------------------------------------------------------
+
+    def _start_watcher(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.watcher = Watcher(self._folders(), self.changed)
+        self.watcher.start()
+
+    def _folders(self) -> Folders:
+        return site_folders(self.root, self.config, self.config_path)
+
+    def changed(self, kind: Kind, path: Path) -> None:
+        """Called from the watcher's thread: record and wake the build loop."""
+        with self.cond:
+            if self.pending.get(path) is not Kind.CONFIG:
+                self.pending[path] = kind
+            self.last_change = time.monotonic()
+            self.cond.notify_all()
+
+    def _build_loop(self) -> None:
+        while True:
+            with self.cond:
+                changes = self._wait_for_quiet()
+                if changes is None:
+                    return
+                self.building = True
+            try:
+                self._publish(self._rebuild(changes))
+            except Exception as exc:  # a bug in timeline: say so, keep the last good site
+                traceback.print_exc()
+                self._publish((None, [Diagnostic("timeline", 0, f"internal error: {exc!r}")]))
+            finally:
+                with self.cond:
+                    self.building = False
+                    self.rebuilds += 1
+                    self.last_build = time.monotonic()
+                    self.cond.notify_all()
+
+    def _wait_for_quiet(self) -> dict[Path, Kind] | None:
+        """With the lock held: wait for changes, then until they stop; take them."""
+        while not self.stopping:
+            if not self.pending:
+                self.cond.wait()
+                continue
+            now = time.monotonic()
+            quiet = BURST_QUIET if now - self.last_build < BURST_WINDOW else QUIET
+            left = self.last_change + quiet - now
+            if left > 0:
+                self.cond.wait(left)
+                continue
+            changes, self.pending = self.pending, {}
+            return changes
+        return None
+
+    def _rebuild(self, changes: dict[Path, Kind]) -> tuple[BuildResult | None, list[Diagnostic]]:
+        kinds = set(changes.values())
+        if Kind.CONFIG in kinds:
+            return self._build_all(reload_config=True)
+        if Kind.THEME in kinds:
+            return self._build_all()
+        self.files.update(changes)
+        return self._build()
+
+    def _build_all(
+        self, reload_config: bool = False
+    ) -> tuple[BuildResult | None, list[Diagnostic]]:
+        if reload_config:
+            from generator.cli import UsageError, load_config
+
+            try:
+                _, config, problems = load_config(self.args)
+            except UsageError as exc:
+                return None, [Diagnostic(self.config_path.name, 0, str(exc))]
+            if has_errors(problems):
+                return None, problems
+            if config != self.config:
+                self.config = config
+                self.files = SiteFiles(self.root, config)
+                self._start_watcher()  # the folders may have moved
+                return self._build()
+        self.files.reload()
+        return self._build()
+
+    def _build(self) -> tuple[BuildResult | None, list[Diagnostic]]:
+        result = self.builder.build(self.config, self.files.sources)
+        return result, [*self.files.problems, *result.diagnostics]
+
+    def _publish(self, outcome: tuple[BuildResult | None, list[Diagnostic]]) -> None:
+        result, problems = outcome
+        errors = tuple(d for d in problems if d.severity is Severity.ERROR)
+        shown = [d for d in problems if d.severity is not Severity.LINT]
+        if shown:
+            from generator.cli import report
+
+            report(self.root, shown)
+        with self.cond:
+            old = self.snapshot
+            pages = result.pages if result is not None and not errors else old.pages
+            if pages is not old.pages and pages == old.pages:
+                pages = old.pages  # nothing the reader sees changed: no reload
+            if pages is not old.pages or errors != old.errors:
+                self.snapshot = Snapshot(pages, errors, old.epoch + 1)
+            self.cond.notify_all()
+        if not self.quiet and result is not None and not errors:
+            print(f"Built {len(result.pages)} pages ({len(self.builder.rendered)} rendered).")
+            sys.stdout.flush()
+
+    # --- serving ------------------------------------------------------------------------
+
+    def current(self) -> Snapshot:
+        """The snapshot to serve, after any build under way."""
+        with self.cond:
+            self.cond.wait_for(lambda: not self.building or self.stopping, REQUEST_WAIT)
+            return self.snapshot
+
+    def wait_newer(self, epoch: int, timeout: float) -> int | None:
+        """The current epoch once it is newer than ``epoch``; None on timeout or stop."""
+        with self.cond:
+            self.cond.wait_for(lambda: self.snapshot.epoch > epoch or self.stopping, timeout)
+            newer = self.snapshot.epoch > epoch and not self.stopping
+            return self.snapshot.epoch if newer else None
+
+    def allowed_host(self, header: str | None) -> bool:
+        """Refuse requests for other host names, so a web page cannot reach the preview
+        through a DNS name rebound to 127.0.0.1. IP literals cannot be rebound."""
+        if not header:
+            return False
+        try:
+            name = urlsplit(f"//{header}").hostname or ""
+        except ValueError:
+            return False
+        if name in LOOPBACK_NAMES or name == self.host.lower().strip("[]"):
+            return True
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+
+
+def serve(root: Path, config: Config, args: argparse.Namespace) -> int:
+    """Run the preview until Ctrl-C. Exit code 0, or 2 when the address is unusable."""
+    try:
+        preview = Preview(root, config, args)
+    except OSError as exc:
+        print(
+            f"timeline: cannot listen on {args.host}:{args.port}: {exc.strerror}; "
+            "choose another --port",
+            file=sys.stderr,
+        )
+        return 2
+    if not _is_loopback(args.host):
+        print(
+            f"WARNING: listening on {args.host}, not 127.0.0.1: anyone who can reach this "
+            f"machine on port {preview.port} can read the site and its drafts.",
+            file=sys.stderr,
+        )
+    try:
+        preview.start()
+        print(f"Serving {root.name or root} at {preview.url} (Ctrl-C to stop)")
+        sys.stdout.flush()
+        threading.Event().wait()  # the main thread waits for Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        preview.stop()
+    print("Stopped.")
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    preview: Preview
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return  # a browser closed its tab or stream
+        super().handle_error(request, client_address)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "timeline-preview"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the author watches the build, not the requests
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        preview = self.server.preview
+        if not preview.allowed_host(self.headers.get("Host")):
+            self._send(HTTPStatus.FORBIDDEN, b"Unknown host name.\n", "text/plain")
+            return
+        path = request_path(self.path)
+        if path == PREFIX + "live.js":
+            self._send(HTTPStatus.OK, LIVE_JS, "text/javascript")
+        elif path == PREFIX + "events":
+            self._events()
+        elif path is None or path.startswith(PREFIX):
+            self._not_found(preview.current())
+        else:
+            self._page(preview.current(), path)
+
+    def _page(self, snapshot: Snapshot, path: str) -> None:
+        key = path[1:]
+        if key == "" or key.endswith("/"):
+            key += "index.html"
+        data = snapshot.pages.get(key)
+        if data is None and snapshot.pages.get(key + "/index.html") is not None:
+            # A folder without its slash: same-host, path-only redirect.
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", _quote(path) + "/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if data is None:
+            self._not_found(snapshot)
+            return
+        kind = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        if kind == "text/html":
+            data = inject(data, snapshot)
+        self._send(HTTPStatus.OK, data, kind)
+
+    def _not_found(self, snapshot: Snapshot) -> None:
+        page = snapshot.pages.get("404.html")
+        if page is None:
+            body = b"<!doctype html><title>Not found</title><body><h1>Not found</h1></body>"
+        else:
+            body = page
+        self._send(HTTPStatus.NOT_FOUND, inject(body, snapshot), "text/html")
+
+    def _send(self, status: HTTPStatus, data: bytes, kind: str) -> None:
+        self.send_response(status)
+        charset = "; charset=utf-8" if kind.startswith("text/") or kind.endswith("json") else ""
+        self.send_header("Content-Type", kind + charset)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _events(self) -> None:
+        """A Server-Sent Events stream: 'reload' once the site is newer than the page."""
+        preview = self.server.preview
+        query = urlsplit(self.path).query
+        try:
+            seen = int(dict(p.split("=", 1) for p in query.split("&") if "=" in p)["epoch"])
+        except (KeyError, ValueError):
+            seen = preview.snapshot.epoch
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        self.wfile.write(b"retry: 1000\n\n")
+        self.wfile.flush()
+        while not preview.stopping:
+            epoch = preview.wait_newer(seen, KEEPALIVE)
+            if epoch is None:
+                self.wfile.write(b": keepalive\n\n")
+            else:
+                self.wfile.write(f"event: reload\ndata: {epoch}\n\n".encode())
+                seen = epoch
+            self.wfile.flush()
+
+
+def request_path(target: str) -> str | None:
+    """The decoded path of a request target, or None for anything that could reach
+    outside the site or another host: '..', '.', empty segments ('//host'), backslashes,
+    NUL and other control characters, absolute URLs."""
+    if not target.startswith("/"):
+        return None
+    raw = target.split("?", 1)[0].split("#", 1)[0]
+    try:
+        path = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if any(c == "\\" or ord(c) < 32 or c == "\x7f" for c in path):
+        return None
+    segments = path.split("/")[1:]
+    if any(s in ("", ".", "..") for s in segments[:-1]) or segments[-1] in (".", ".."):
+        return None
+    return path
+
+
+def _quote(path: str) -> str:
+    return quote(path, safe="/")
+
+
+def inject(page: bytes, snapshot: Snapshot) -> bytes:
+    """The live-reload script, and the errors of a failed build, before </body>."""
+    parts = [f'<script src="{PREFIX}live.js" data-epoch="{snapshot.epoch}"></script>']
+    if snapshot.errors:
+        parts.append(overlay(snapshot.errors))
+    extra = "\n".join(parts).encode("utf-8")
+    at = page.lower().rfind(b"</body>")
+    if at < 0:
+        return page + extra
+    return page[:at] + extra + b"\n" + page[at:]
+
+
+def overlay(errors: tuple[Diagnostic, ...]) -> str:
+    items = "".join(f"<li><code>{html.escape(d.format())}</code></li>" for d in errors)
+    count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+    return (
+        '<div id="timeline-errors" role="alert" style="position:fixed;inset:auto 0 0 0;'
+        "max-height:60vh;overflow:auto;z-index:2147483647;margin:0;padding:1em 1.5em;"
+        "background:#2b0a0a;color:#ffe9e9;font:14px/1.5 ui-monospace,monospace;"
+        'border-top:4px solid #e5484d">'
+        f'<p style="margin:0 0 .5em;font-weight:bold">The last save broke the build '
+        f"({count}); this page is the last good version. Fix the file and save.</p>"
+        f'<ul style="margin:0;padding-left:1.2em">{items}</ul></div>'
+    )
+
+
+LIVE_JS = b"""// timeline serve: reload this page when the site is rebuilt.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var epoch = script ? script.getAttribute("data-epoch") : "0";
+  var source = new EventSource("/__timeline__/events?epoch=" + encodeURIComponent(epoch));
+  source.addEventListener("reload", function () {
+    source.close();
+    window.location.reload();
+  });
+})();
+"""
