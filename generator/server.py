@@ -39,8 +39,9 @@ from generator.watch import Folders, Kind, SiteFiles, Watcher, site_folders
 
 # Saves arrive as bursts of file events (an editor's temporary file and rename, a file
 # written in chunks, a delete and re-create). Build once they stop: after QUIET seconds
-# without a change, or BURST_QUIET if the last build ended less than BURST_WINDOW ago,
-# so a burst of saves costs at most two builds while a lone save shows at once.
+# without a change; or BURST_QUIET if the changes began less than BURST_WINDOW after the
+# last build, so a stream of saves costs at most two builds while a lone save shows at
+# once.
 QUIET = 0.02
 BURST_QUIET = 0.1
 BURST_WINDOW = 1.0
@@ -71,8 +72,9 @@ class Preview:
         self.quiet = bool(getattr(args, "quiet", False))
         self.cond = threading.Condition()
         self.pending: dict[Path, Kind] = {}
+        self.first_change = 0.0  # of the changes not yet built
         self.last_change = 0.0
-        self.last_build = 0.0
+        self.last_build = 0.0  # when the last build began
         self.building = False
         self.stopping = False
         self.rebuilds = 0  # builds after the first, for tests
@@ -96,11 +98,14 @@ class Preview:
         """Build, then watch and serve in background threads."""
         self._publish(self._build_all())
         self._start_watcher()
-        for target in (self._build_loop, self.server.serve_forever):
-            thread = threading.Thread(target=target, name=f"timeline-{target.__name__}")
+        for name, target in [("build", self._build_loop), ("http", self._serve_http)]:
+            thread = threading.Thread(target=target, name=f"timeline-{name}")
             thread.daemon = True
             thread.start()
             self.threads.append(thread)
+
+    def _serve_http(self) -> None:
+        self.server.serve_forever(poll_interval=0.05)  # how soon stop() is noticed
 
     def stop(self) -> None:
         with self.cond:
@@ -127,6 +132,8 @@ class Preview:
     def changed(self, kind: Kind, path: Path) -> None:
         """Called from the watcher's thread: record and wake the build loop."""
         with self.cond:
+            if not self.pending:
+                self.first_change = time.monotonic()
             if self.pending.get(path) is not Kind.CONFIG:
                 self.pending[path] = kind
             self.last_change = time.monotonic()
@@ -148,7 +155,6 @@ class Preview:
                 with self.cond:
                     self.building = False
                     self.rebuilds += 1
-                    self.last_build = time.monotonic()
                     self.cond.notify_all()
 
     def _wait_for_quiet(self) -> dict[Path, Kind] | None:
@@ -158,12 +164,14 @@ class Preview:
                 self.cond.wait()
                 continue
             now = time.monotonic()
-            quiet = BURST_QUIET if now - self.last_build < BURST_WINDOW else QUIET
+            bursting = self.first_change - self.last_build < BURST_WINDOW
+            quiet = BURST_QUIET if bursting else QUIET
             left = self.last_change + quiet - now
             if left > 0:
                 self.cond.wait(left)
                 continue
             changes, self.pending = self.pending, {}
+            self.last_build = now  # changes from now on come after this build began
             return changes
         return None
 
@@ -264,7 +272,7 @@ def serve(root: Path, config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(
             f"WARNING: listening on {args.host}, not 127.0.0.1: anyone who can reach this "
             f"machine on port {preview.port} can read the site and its drafts.",
@@ -283,7 +291,7 @@ def serve(root: Path, config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host in LOOPBACK_NAMES:
         return True
     try:

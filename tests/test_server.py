@@ -1,0 +1,311 @@
+"""The dev server over real HTTP on 127.0.0.1, with the real watcher and real file edits."""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generator.config import parse_config
+from generator.server import Preview, inject, is_loopback, request_path
+from tests.conftest import event_file
+
+Site = Callable[[dict[str, str | bytes]], Path]
+WAIT = 15.0  # seconds: generous bound for a rebuild on a loaded machine
+EVENT = "content/events/visit.md"
+
+
+@pytest.fixture
+def preview(site: Site) -> Iterator[Preview]:
+    root = site(
+        {
+            EVENT: event_file("Lavrov visits Tehran", "2023-10-23", actors="[Lavrov]"),
+            "content/events/talks.md": event_file("Talks in Beijing", "2023-10-18"),
+            "content/actors/lavrov.md": "---\nname: Lavrov\n---\nForeign minister.\n",
+        }
+    ).absolute()
+    os.chdir(root)  # where `timeline serve` runs; tmp_path is removed after the test
+    config, problems = parse_config((root / "timeline.toml").read_text("utf-8"))
+    assert problems == []
+    args = argparse.Namespace(
+        host="127.0.0.1",
+        port=0,
+        drafts=False,
+        quiet=True,
+        config="timeline.toml",
+        output=None,
+        base_url=None,
+    )
+    server = Preview(root, config, args)
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def getheader(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+def get(preview: Preview, target: str, host: str | None = None) -> Reply:
+    """A request sent exactly as written (no client-side normalisation of the path)."""
+    conn = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=WAIT)
+    try:
+        conn.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", host if host is not None else f"127.0.0.1:{preview.port}")
+        conn.endheaders()
+        response = conn.getresponse()
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        return Reply(response.status, headers, response.read())
+    finally:
+        conn.close()
+
+
+def page(preview: Preview, target: str) -> str:
+    reply = get(preview, target)
+    assert reply.status == 200, target
+    return reply.body.decode("utf-8")
+
+
+def save(root: Path, name: str, text: str) -> None:
+    (root / name).write_text(text, "utf-8")
+
+
+def wait_for_build(preview: Preview, epoch: int) -> int:
+    newer = preview.wait_newer(epoch, WAIT)
+    assert newer is not None, "no rebuild"
+    return newer
+
+
+def wait_until_shown(preview: Preview, target: str, text: str) -> str:
+    """Wait (on the server's build condition, not a clock) until a page shows text."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        epoch = preview.snapshot.epoch
+        reply = get(preview, target)
+        html = reply.body.decode("utf-8")
+        if reply.status == 200 and text in html:
+            return html
+        assert time.monotonic() < deadline, f"{text!r} never appeared in {target}"
+        preview.wait_newer(epoch, deadline - time.monotonic())
+
+
+def test_the_site_is_served_with_the_reload_script(preview: Preview) -> None:
+    html = page(preview, "/events/visit/")
+    assert "<h1>Lavrov visits Tehran</h1>" in html
+    script_tag = r'<script src="/__timeline__/live.js" data-epoch="\d+"></script>\n</body>'
+    assert re.search(script_tag, html)
+    assert not (preview.root / "output").exists()  # the preview never writes the output
+    script = get(preview, "/__timeline__/live.js")
+    assert script.status == 200
+    assert script.getheader("Content-Type") == "text/javascript; charset=utf-8"
+
+
+def test_editing_a_title_changes_the_served_page(preview: Preview) -> None:
+    epoch = preview.snapshot.epoch
+    save(preview.root, EVENT, event_file("Lavrov arrives in Tehran", "2023-10-23"))
+    wait_for_build(preview, epoch)
+    assert "<h1>Lavrov arrives in Tehran</h1>" in page(preview, "/events/visit/")
+    assert "Lavrov arrives in Tehran" in page(preview, "/")
+
+
+def test_the_reload_event_reaches_a_connected_client(preview: Preview) -> None:
+    html = page(preview, "/")
+    epoch = re.search(r'data-epoch="(\d+)"', html)
+    assert epoch is not None
+    conn = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=WAIT)
+    conn.request("GET", f"/__timeline__/events?epoch={epoch.group(1)}")
+    stream = conn.getresponse()
+    assert stream.getheader("Content-Type") == "text/event-stream"
+    assert stream.readline() == b"retry: 1000\n"
+    assert stream.readline() == b"\n"
+    save(preview.root, EVENT, event_file("A new title", "2023-10-23"))
+    assert stream.readline() == b"event: reload\n"
+    assert stream.readline() == f"data: {preview.snapshot.epoch}\n".encode()
+    conn.close()
+
+
+def test_a_broken_save_keeps_the_last_good_site_and_shows_the_error(preview: Preview) -> None:
+    epoch = preview.snapshot.epoch
+    broken = "---\ntitle: Lavrov <script>alert(1)</script>\ndate: 03/04/2023\n---\n"
+    save(preview.root, EVENT, broken)
+    wait_for_build(preview, epoch)
+    html = page(preview, "/events/visit/")
+    assert "<h1>Lavrov visits Tehran</h1>" in html  # the last good page
+    overlay = html[html.index('<div id="timeline-errors"') :]
+    assert "content/events/visit.md:3: bad &#x27;date&#x27;" in overlay
+    assert "<script>alert" not in html
+    assert 'id="timeline-errors"' in page(preview, "/")  # on every page
+    save(preview.root, EVENT, event_file("Lavrov is in Tehran", "2023-10-23"))
+    html = wait_until_shown(preview, "/events/visit/", "<h1>Lavrov is in Tehran</h1>")
+    assert "timeline-errors" not in html
+
+
+def test_an_atomic_rename_save_is_seen(preview: Preview) -> None:
+    temporary = preview.root / "content/events/.visit.md.tmp1234"
+    temporary.write_text(event_file("Renamed into place", "2023-10-23"), "utf-8")
+    os.replace(temporary, preview.root / EVENT)
+    html = wait_until_shown(preview, "/events/visit/", "<h1>Renamed into place</h1>")
+    assert "timeline-errors" not in html
+
+
+def test_delete_and_recreate_and_chunked_writes(preview: Preview) -> None:
+    (preview.root / EVENT).unlink()
+    text = event_file("Written in chunks", "2023-10-23", body="Word " * 2000)
+    with open(preview.root / EVENT, "w", encoding="utf-8") as file:
+        for start in range(0, len(text), 1000):
+            file.write(text[start : start + 1000])
+            file.flush()
+    html = wait_until_shown(preview, "/events/visit/", "<h1>Written in chunks</h1>")
+    assert "timeline-errors" not in html
+
+
+def test_a_burst_of_saves_gives_at_most_two_rebuilds(preview: Preview) -> None:
+    before = preview.rebuilds
+    for i in range(50):  # 50 saves in about a second, as an editor's autosave might
+        save(preview.root, EVENT, event_file(f"Save {i}", "2023-10-23"))
+        time.sleep(0.02)
+    wait_until_shown(preview, "/events/visit/", "<h1>Save 49</h1>")
+    with preview.cond:  # every change has been taken and built
+        preview.cond.wait_for(lambda: not preview.pending and not preview.building, WAIT)
+    assert 1 <= preview.rebuilds - before <= 2
+
+
+def test_a_new_file_and_a_theme_change_are_picked_up(preview: Preview) -> None:
+    save(preview.root, "content/events/new.md", event_file("A new event", "2024"))
+    wait_until_shown(preview, "/events/new/", "<h1>A new event</h1>")
+    (preview.root / "templates").mkdir()
+    save(preview.root, "templates/404.html", "<html><body>Custom missing page</body></html>\n")
+    deadline = time.monotonic() + WAIT
+    while b"Custom missing page" not in get(preview, "/nowhere/").body:
+        assert time.monotonic() < deadline
+        preview.wait_newer(preview.snapshot.epoch, deadline - time.monotonic())
+
+
+TRAVERSALS = [
+    "/../timeline.toml",
+    "/%2e%2e/timeline.toml",
+    "/%2E%2E%2Ftimeline.toml",
+    "/events/%2e%2e/%2e%2e/timeline.toml",
+    "/..%5ctimeline.toml",
+    "/%5c..%5ctimeline.toml",
+    "/static\\..\\timeline.toml",
+    "/index.html%00.css",
+    "/%00",
+    "/content/events/visit.md",
+    "/timeline.toml",
+    "/etc/passwd",
+    "//etc/passwd",
+    "http://127.0.0.1/timeline.toml",
+    "/static/outside.txt",
+    "/%ff",
+]
+
+
+@pytest.mark.parametrize("target", TRAVERSALS)
+def test_requests_outside_the_site_get_404(preview: Preview, target: str) -> None:
+    response = get(preview, target)
+    assert response.status == 404
+    assert response.getheader("Location") is None
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\\evil.example/", "/%2f%2fevil.example", "/%5cevil.example/"]
+)
+def test_no_answer_redirects_to_another_host(preview: Preview, target: str) -> None:
+    response = get(preview, target)
+    assert response.status == 404
+    assert response.getheader("Location") is None
+
+
+def test_a_folder_without_its_slash_redirects_on_the_same_host(preview: Preview) -> None:
+    response = get(preview, "/events/visit")
+    assert response.status == 301
+    assert response.getheader("Location") == "/events/visit/"
+
+
+def test_a_symlink_out_of_the_site_is_never_served(preview: Preview, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret", "utf-8")
+    (preview.root / "static").mkdir()
+    (preview.root / "static/outside.txt").symlink_to(secret)
+    save(preview.root, "static/inside.txt", "inside")
+    page_html = wait_until_shown(preview, "/", "timeline-errors")  # the link is refused
+    assert "static/outside.txt" in page_html
+    response = get(preview, "/outside.txt")
+    assert response.status == 404
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("evil.example", 403),
+        ("evil.example:{port}", 403),
+        ("127.0.0.1.evil.example", 403),
+        ("", 403),
+        ("localhost:{port}", 200),
+        ("127.0.0.1:{port}", 200),
+    ],
+)
+def test_other_host_names_are_refused(preview: Preview, host: str, status: int) -> None:
+    assert get(preview, "/", host=host.format(port=preview.port)).status == status
+
+
+def test_pure_helpers() -> None:
+    assert request_path("/a/b/") == "/a/b/"
+    assert request_path("/a%20b") == "/a b"
+    assert request_path("/a/./b") is None
+    assert inject(b"<p>x</p>", _snapshot()).startswith(b"<p>x</p><script")
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")
+
+
+def _snapshot() -> object:
+    from generator.server import Snapshot
+
+    return Snapshot({}, (), 3)
+
+
+def test_ctrl_c_stops_the_server_cleanly(site: Site) -> None:
+    root = site({EVENT: event_file("Visit", "2023-10-23")})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", "--port", "0"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        while "Serving" not in line:
+            assert line, "the server exited before serving"
+            line = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match is not None
+        conn = http.client.HTTPConnection("127.0.0.1", int(match.group(1)), timeout=WAIT)
+        conn.request("GET", "/events/visit/")
+        assert conn.getresponse().status == 200
+        conn.close()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=WAIT)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "Traceback" not in err
+    assert "Stopped." in out
