@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -309,3 +310,31 @@ def test_ctrl_c_stops_the_server_cleanly(site: Site) -> None:
     assert process.returncode == 0
     assert "Traceback" not in err
     assert "Stopped." in out
+
+
+@pytest.mark.browser
+def test_an_open_page_shows_a_save_without_a_manual_reload(
+    preview: Preview, browser_context: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    tab = browser_context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda m: m.type in ("error", "warning") and problems.append(m.text))
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        tab.goto(preview.url + "events/visit/")
+        expect(tab.locator("h1")).to_have_text("Lavrov visits Tehran")
+        save(preview.root, EVENT, event_file("Seen in the browser", "2023-10-23"))
+        expect(tab.locator("h1")).to_have_text("Seen in the browser", timeout=WAIT * 1000)
+        save(preview.root, EVENT, "---\ntitle: [unclosed\n---\n")
+        expect(tab.locator("#timeline-errors")).to_contain_text(
+            "content/events/visit.md:3: invalid YAML", timeout=WAIT * 1000
+        )
+        expect(tab.locator("h1")).to_have_text("Seen in the browser")  # the last good page
+        save(preview.root, EVENT, event_file("Fixed", "2023-10-23"))
+        expect(tab.locator("h1")).to_have_text("Fixed", timeout=WAIT * 1000)
+        expect(tab.locator("#timeline-errors")).to_have_count(0)
+    finally:
+        tab.close()
+    assert problems == []
