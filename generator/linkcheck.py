@@ -20,14 +20,23 @@ def broken_links(
     """``origins`` names the source file each page came from, for the message;
     ``site_root`` is the URL path 404.html links from."""
     broken: dict[str, list[tuple[str, str]]] = {}  # missing target -> [(page, link)]
+    # Most links repeat from page to page (style sheets, navigation): resolve each
+    # (folder, link) pair once.
+    resolved: dict[tuple[str, bytes], str | None] = {}
     for page, data in pages.items():
         if not page.endswith(".html"):
             continue
+        folder = page.rpartition("/")[0] if page != NOT_FOUND_PAGE else page
         for match in _LINK.finditer(data):
-            raw = (match.group(1) or match.group(2) or b"").decode("utf-8", "replace")
-            target = _target(page, raw, site_root)
-            if target is not None and target not in pages:
-                broken.setdefault(target, []).append((page, raw))
+            raw_bytes = match.group(1) or match.group(2) or b""
+            key = (folder, raw_bytes)
+            if key not in resolved:
+                raw = raw_bytes.decode("utf-8", "replace")
+                target = _target(page, raw, site_root)
+                resolved[key] = target if target is not None and target not in pages else None
+            missing = resolved[key]
+            if missing is not None:
+                broken.setdefault(missing, []).append((page, raw_bytes.decode("utf-8", "replace")))
     problems = []
     for target, places in sorted(broken.items()):
         page, link = min(places)
