@@ -27,13 +27,15 @@ class SearchError(Exception):
 
 def search_pages(pages: Mapping[str, bytes]) -> dict[str, bytes]:
     """The files of the search index of the event pages among ``pages``, by output path."""
+    events = {p: d for p, d in pages.items() if p.startswith("events/") and p.endswith(".html")}
+    if not events:
+        return {}  # nothing to find; Pagefind refuses an empty site
     with tempfile.TemporaryDirectory(prefix="timeline-search-") as folder:
         site = Path(folder)
-        for path, data in pages.items():
-            if path.startswith("events/") and path.endswith(".html"):
-                target = site / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+        for path, data in events.items():
+            target = site / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         _run_pagefind(site)
         index = site / INDEX_FOLDER
         return {

@@ -5,11 +5,12 @@ stays out of the way without console errors."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 from tests.static_server import serve_folder
 
 EVENTS = sorted((REPO / "content" / "events").glob("*.md"))
@@ -103,3 +104,11 @@ def test_only_event_pages_are_indexed(example_site: Path) -> None:
     assert not any(n.startswith("pagefind-ui") for n in names)  # the theme has its own box
     fragments = list((index / "fragment").iterdir())
     assert len(fragments) == len(EVENTS)  # one record per event page, none for the others
+
+
+def test_a_site_without_events_builds_without_an_index(site: Callable[..., Path]) -> None:
+    root = site({"content/events/.keep": ""})
+    result = run_cli("build", "-q", cwd=root)
+    assert result.code == 0, result.err
+    assert (root / "output" / "index.html").is_file()
+    assert not (root / "output" / "pagefind").exists()
