@@ -39,6 +39,7 @@ from generator.linkcheck import broken_links
 from generator.linking import link
 from generator.markup import MarkdownRenderer
 from generator.model import Actor, Event, EventLinks, Term, Timeline
+from generator.network import co_appearances
 from generator.render import (
     TAXONOMIES,
     PageJob,
@@ -225,8 +226,9 @@ class _Changes:
                 continue
             if event.path in bodies or not _same_links(old_links, links):
                 self.pages.add(slug)
-            if _terms(old_links.actors) != _terms(links.actors) or _terms(old_links.tags) != _terms(
-                links.tags
+            if any(
+                _terms(getattr(old_links, name)) != _terms(getattr(links, name))
+                for name in TAXONOMIES  # cards show and filter by all three
             ):
                 self.cards.add(slug)
         self.cards |= old_events.keys()  # events gone (or renamed) leave the lists
@@ -249,6 +251,8 @@ class _Changes:
             return _term_list(old.taxonomy(rest[0])) != _term_list(new.taxonomy(rest[0]))
         if kind in TAXONOMIES:
             return self._term_differs(kind, rest[0])
+        if kind == "network":
+            return _network(old) != _network(new)
         return kind != "404"  # 404.html shows nothing from the content; unknown: render
 
     def _lists_differ(self, before: Sequence[Event], after: Sequence[Event]) -> bool:
@@ -289,6 +293,11 @@ def _same_links(a: EventLinks, b: EventLinks) -> bool:
 
 def _term_list(terms: Mapping[str, Term]) -> list[tuple[str, str, int, Actor | None]]:
     return [(t.slug, t.name, len(t.events), t.profile) for t in terms.values()]
+
+
+def _network(timeline: Timeline) -> tuple[object, ...]:
+    """What the actor network page is drawn from."""
+    return co_appearances(timeline), _term_list(timeline.actors)
 
 
 def _co_actors(timeline: Timeline, slug: str) -> list[tuple[str, str, int]]:

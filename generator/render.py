@@ -23,6 +23,7 @@ from generator.config import Config
 from generator.dates import MONTHS, Precision, display_range, year_label
 from generator.diagnostics import Diagnostic, error
 from generator.model import Event, Term, Timeline
+from generator.network import build_network
 from generator.sources import Sources
 
 TAXONOMIES = ("actors", "tags", "places")
@@ -64,6 +65,7 @@ def make_environment(sources: Sources) -> jinja2.Environment:
     )
     env.filters["when"] = lambda e: display_range(e.date, e.end, e.circa)
     env.filters["iso"] = _html_datetime
+    env.filters["duration"] = duration
     env.globals["url"] = _url
     env.globals["group_by_month"] = group_by_month
     env.globals["year_label"] = year_label
@@ -75,7 +77,7 @@ def make_environment(sources: Sources) -> jinja2.Environment:
 def _url(context: jinja2.runtime.Context, target: str = "") -> str:
     """A link from the page being rendered to ``target`` (a site path such as "events/x/"
     or "static/style.css"), relative so the site works under any sub-path and from disk."""
-    link = context["root"] + target
+    link = str(context["root"]) + target
     return link + "index.html" if link == "" or link.endswith("/") else link
 
 
@@ -114,6 +116,46 @@ def group_by_month(events: Sequence[Event]) -> list[YearGroup]:
         )
         years.append(YearGroup(year, year_label(year), groups))
     return years
+
+
+def duration(event: Event) -> str:
+    """How long a range lasts, in the unit of its precision: "3 days", "7 months", "2 years";
+    "" for an event that is not a range."""
+    if event.end is None or event.end == event.date:
+        return ""
+    if event.end.precision >= Precision.DAY and event.date.precision >= Precision.DAY:
+        days = max(1, round((event.stop - event.start) / 86400))
+        return _plural(days, "day")
+    months = (event.end.year - event.date.year) * 12 + event.end.month - event.date.month + 1
+    if event.date.precision is Precision.YEAR or event.end.precision is Precision.YEAR:
+        return _plural(event.end.year - event.date.year + 1, "year")
+    return _plural(months, "month")
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Page ``number`` of ``count`` of a list of events at ``base`` (a site path such as
+    "actors/x/"); page 1 is ``base`` itself, page n is ``base``page/n/."""
+
+    base: str
+    number: int
+    count: int
+
+    def url(self, number: int) -> str:
+        return self.base if number == 1 else f"{self.base}page/{number}/"
+
+    @property
+    def path(self) -> str:
+        return self.url(self.number) + "index.html"
+
+
+def paginate(events: Sequence[Event], size: int) -> list[Sequence[Event]]:
+    """``events`` in pages of ``size``; an empty list is one empty page."""
+    return [events[i : i + size] for i in range(0, len(events), size)] or [events]
 
 
 @dataclass(frozen=True)
@@ -172,10 +214,13 @@ class SiteRenderer:
             self._report(exc.filename or template, exc.lineno, f"template syntax: {exc.message}")
             return
         except jinja2.TemplateNotFound as exc:
-            self._report(template, 0, f"template '{exc.name}' not found in the site's "
-                         "templates/ or any theme")
+            self._report(
+                template,
+                0,
+                f"template '{exc.name}' not found in the site's templates/ or any theme",
+            )
             return
-        except Exception as exc:  # noqa: BLE001 - a template's bug, reported where it is
+        except Exception as exc:  # a template's bug, reported where it is
             filename, line = _template_frame(exc)
             self._report(filename or template, line, f"template error: {_describe(exc)}")
             return
@@ -193,52 +238,101 @@ class SiteRenderer:
         yield PageJob("index.html", "index.html", ("home",), self.home)
         years = list(t.years)
         for i, year in enumerate(years):
-            yield PageJob(f"years/{year_slug(year)}/index.html", "year.html", ("years", str(year)),
-                          partial(self.year, years, i))
+            base = f"years/{year_slug(year)}/"
+            chunks = paginate(t.years[year], self.config.page_size)
+            for n, chunk in enumerate(chunks, 1):
+                pager = Pager(base, n, len(chunks))
+                yield PageJob(
+                    pager.path,
+                    "year.html",
+                    ("years", str(year)),
+                    partial(self.year, years, i, chunk, pager),
+                )
         for event in t.events:
-            yield PageJob(f"events/{event.slug}/index.html", "event.html", ("events", event.slug),
-                          partial(self.event, event))
+            yield PageJob(
+                f"events/{event.slug}/index.html",
+                "event.html",
+                ("events", event.slug),
+                partial(self.event, event),
+            )
         for name in TAXONOMIES:
             terms = t.taxonomy(name)
-            yield PageJob(f"{name}/index.html", "terms.html", ("terms", name),
-                          partial(dict, taxonomy=name, terms=list(terms.values())))
+            yield PageJob(
+                f"{name}/index.html",
+                "terms.html",
+                ("terms", name),
+                partial(dict, taxonomy=name, terms=list(terms.values())),
+            )
             for term in terms.values():
-                yield PageJob(f"{term.url}index.html",
-                              "actor.html" if name == "actors" else "term.html",
-                              (name, term.slug), partial(self.term, term))
-        yield PageJob("404.html", "404.html", ("404",),
-                      partial(dict, root=site_root_path(self.config.base_url)))
+                chunks = paginate(term.events, self.config.page_size)
+                for n, chunk in enumerate(chunks, 1):
+                    pager = Pager(term.url, n, len(chunks))
+                    yield PageJob(
+                        pager.path,
+                        "actor.html" if name == "actors" else "term.html",
+                        (name, term.slug),
+                        partial(self.term, term, chunk, pager),
+                    )
+        yield PageJob(
+            "network/index.html",
+            "network.html",
+            ("network",),
+            lambda: dict(network=build_network(t)),
+        )
+        yield PageJob(
+            "404.html",
+            "404.html",
+            ("404",),
+            partial(dict, root=site_root_path(self.config.base_url)),
+        )
 
     def home(self) -> dict[str, Any]:
         t = self.timeline
         overview = len(t.events) > self.config.home_limit
         shown = home_events(t, self.config)
-        return dict(overview=overview, groups=group_by_month(shown),
-                    years=[(y, year_label(y), year_slug(y), len(e)) for y, e in t.years.items()],
-                    filters=self.filters(shown))
+        return dict(
+            overview=overview,
+            groups=group_by_month(shown),
+            years=[(y, year_label(y), year_slug(y), len(e)) for y, e in t.years.items()],
+            filters=self.filters(shown),
+            complete=not overview,
+        )
 
-    def year(self, years: Sequence[int], i: int) -> dict[str, Any]:
+    def year(
+        self, years: Sequence[int], i: int, events: Sequence[Event], pager: Pager
+    ) -> dict[str, Any]:
         year = years[i]
-        events = self.timeline.years[year]
-        return dict(year=year, label=year_label(year), groups=group_by_month(events),
-                    previous_year=years[i - 1] if i else None,
-                    next_year=years[i + 1] if i + 1 < len(years) else None,
-                    filters=self.filters(events))
+        return dict(
+            year=year,
+            label=year_label(year),
+            groups=group_by_month(events),
+            previous_year=years[i - 1] if i else None,
+            next_year=years[i + 1] if i + 1 < len(years) else None,
+            filters=self.filters(events),
+            complete=pager.count == 1,
+            pager=pager,
+            total=len(self.timeline.years[year]),
+        )
 
     def event(self, event: Event) -> dict[str, Any]:
         return dict(event=event, links=self.timeline.links[event.slug], body=self.body(event.path))
 
-    def term(self, term: Term) -> dict[str, Any]:
+    def term(self, term: Term, events: Sequence[Event], pager: Pager) -> dict[str, Any]:
         profile = term.profile
         actors = term.taxonomy == "actors"
-        return dict(taxonomy=term.taxonomy, term=term, groups=group_by_month(term.events),
-                    co_actors=self.timeline.co_actors.get(term.slug, ()) if actors else (),
-                    body=self.body(profile.path) if profile else Markup(""))
+        return dict(
+            taxonomy=term.taxonomy,
+            term=term,
+            groups=group_by_month(events),
+            pager=pager,
+            co_actors=self.timeline.co_actors.get(term.slug, ()) if actors else (),
+            body=self.body(profile.path) if profile else Markup(""),
+        )
 
     def filters(self, events: Sequence[Event]) -> dict[str, list[tuple[Term, int]]]:
-        """The most named actors and tags among ``events``, for the filter bar."""
+        """The most named actors, tags and places among ``events``, for the filter bar."""
         result = {}
-        for name in ("actors", "tags"):
+        for name in TAXONOMIES:
             counts: dict[str, int] = {}
             for event in events:
                 for term in getattr(self.timeline.links[event.slug], name):
