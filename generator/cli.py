@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import __version__
+from generator import messages as M
 from generator.build import BuildResult, build
 from generator.config import CONFIG_NAME, Config, parse_config, with_overrides
 from generator.dates import DateError, parse_date
@@ -56,8 +57,12 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument("--config", default=CONFIG_NAME, metavar="FILE",
-                         help="the site's configuration file (default: %(default)s)")
+        sub.add_argument(
+            "--config",
+            default=CONFIG_NAME,
+            metavar="FILE",
+            help="the site's configuration file (default: %(default)s)",
+        )
         sub.add_argument("-q", "--quiet", action="store_true", help="print only problems")
         return sub
 
@@ -68,29 +73,46 @@ def _parser() -> argparse.ArgumentParser:
     sub.set_defaults(run=_build)
 
     sub = command("check", "Validate the content and templates; write nothing.")
-    sub.add_argument("--strict", action="store_true",
-                     help="also fail on actors without a file and other loose ends")
+    sub.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail on actors without a file and other loose ends",
+    )
     sub.add_argument("--drafts", action="store_true", help="include events with draft: true")
     sub.set_defaults(run=_check)
 
     sub = command("new", "Create a new event file.")
     sub.add_argument("title", help="the event's title")
     sub.add_argument("--date", required=True, help="when it happened: YYYY, YYYY-MM or YYYY-MM-DD")
-    sub.add_argument("--actor", action="append", default=[], metavar="NAME",
-                     help="an actor of the event (repeat for several)")
+    sub.add_argument(
+        "--actor",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an actor of the event (repeat for several)",
+    )
     sub.add_argument("--tag", action="append", default=[], metavar="TAG", help="a tag (repeatable)")
-    sub.add_argument("--place", action="append", default=[], metavar="PLACE",
-                     help="a place (repeatable)")
+    sub.add_argument(
+        "--place", action="append", default=[], metavar="PLACE", help="a place (repeatable)"
+    )
     sub.set_defaults(run=_new)
 
-    sub = command("import", "Turn a TimelineJS3 JSON file or TimelineJS sheet (CSV) into "
-                  "event files.")
+    sub = command(
+        "import", "Turn a TimelineJS3 JSON file or TimelineJS sheet (CSV) into event files."
+    )
     sub.add_argument("file", help="the .json or .csv file to import")
-    sub.add_argument("--content", metavar="DIR", help="the content folder to write into "
-                     "(default: content_dir of timeline.toml)")
+    sub.add_argument(
+        "--content",
+        metavar="DIR",
+        help="the content folder to write into (default: content_dir of timeline.toml)",
+    )
     sub.add_argument("--force", action="store_true", help="overwrite event files that exist")
-    sub.add_argument("--groups", choices=("actors", "tags"), default="actors",
-                     help="what TimelineJS groups become (default: %(default)s)")
+    sub.add_argument(
+        "--groups",
+        choices=("actors", "tags"),
+        default="actors",
+        help="what TimelineJS groups become (default: %(default)s)",
+    )
     sub.set_defaults(run=_import)
 
     sub = command("serve", "Build, serve the site and rebuild it on every change.")
@@ -110,7 +132,7 @@ def load_config(args: argparse.Namespace) -> tuple[Path, Config, list[Diagnostic
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        return root, Config(), [error(path.name, 0, "timeline.toml is not UTF-8 text")]
+        return root, Config(), [error(path.name, 0, M.CONFIG_NOT_UTF8())]
     config, problems = parse_config(text, path.name)
     output = getattr(args, "output", None)
     if output:
@@ -119,7 +141,9 @@ def load_config(args: argparse.Namespace) -> tuple[Path, Config, list[Diagnostic
     return root, with_overrides(config, output_dir=output, base_url=base_url), problems
 
 
-def run_build(args: argparse.Namespace) -> tuple[Path, Config, BuildResult | None, list[Diagnostic]]:
+def run_build(
+    args: argparse.Namespace,
+) -> tuple[Path, Config, BuildResult | None, list[Diagnostic]]:
     root, config, problems = load_config(args)
     if has_errors(problems):
         return root, config, None, problems
@@ -147,9 +171,12 @@ def _build(args: argparse.Namespace) -> int:
     assert result is not None and result.timeline is not None
     t = result.timeline
     elapsed = time.perf_counter() - started
-    _say(args, f"Built {len(t.events)} events, {len(t.actors)} actors, {len(t.tags)} tags, "
-         f"{len(t.places)} places: {len(result.pages)} files in {elapsed:.2f} s "
-         f"-> {_shown(output)}")
+    _say(
+        args,
+        f"Built {len(t.events)} events, {len(t.actors)} actors, {len(t.tags)} tags, "
+        f"{len(t.places)} places: {len(result.pages)} files in {elapsed:.2f} s "
+        f"-> {_shown(output)}",
+    )
     _export_notes(args, config, result)
     return OK
 
@@ -160,19 +187,23 @@ def _export_notes(args: argparse.Namespace, config: Config, result: BuildResult)
     assert result.timeline is not None
     notes = []
     if not config.base_url:
-        notes.append("Note: no base_url, so feed.xml and sitemap.xml (which need absolute "
-                     "URLs) were not written; set base_url in timeline.toml or pass --base-url.")
+        notes.append(
+            "Note: no base_url, so feed.xml and sitemap.xml (which need absolute "
+            "URLs) were not written; set base_url in timeline.toml or pass --base-url."
+        )
     undated = left_out_of_calendar(result.timeline)
     if undated:
         shown = ", ".join(e.path for e in undated[:3]) + (" ..." if len(undated) > 3 else "")
-        notes.append(f"Note: events.ics leaves out {len(undated)} events with no day "
-                     f"(or a year before AD 1): {shown}")
+        notes.append(
+            f"Note: events.ics leaves out {len(undated)} events with no day "
+            f"(or a year before AD 1): {shown}"
+        )
     for note in notes if not args.quiet else []:
         print(note, file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> int:
-    root, config, result, problems = run_build(args)
+    root, _, result, problems = run_build(args)
     if args.strict:
         problems = [
             error(d.path, d.line, d.message) if d.severity is not Severity.ERROR else d
@@ -188,6 +219,9 @@ def _check(args: argparse.Namespace) -> int:
 
 def _new(args: argparse.Namespace) -> int:
     root, config, problems = load_config(args)
+    if has_errors(problems):
+        report(root, problems)
+        return FAILED
     try:
         date = parse_date(args.date, config.date_order)
     except DateError as exc:
@@ -198,13 +232,16 @@ def _new(args: argparse.Namespace) -> int:
         report(root, [error(_rel(root, path), 0, "already exists; choose another title")])
         return FAILED
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(event_template(args.title, date.iso(), args.actor, args.tag, args.place), "utf-8")
+    path.write_text(
+        event_template(args.title, date.iso(), args.actor, args.tag, args.place), "utf-8"
+    )
     _say(args, f"Created {_shown(path)}")
     return OK
 
 
-def event_template(title: str, date: str, actors: list[str], tags: list[str],
-                   places: list[str]) -> str:
+def event_template(
+    title: str, date: str, actors: list[str], tags: list[str], places: list[str]
+) -> str:
     import json  # JSON strings are valid YAML scalars and quote everything safely
 
     def items(values: list[str]) -> str:

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from generator import messages as M
 from generator.diagnostics import Diagnostic, error
 
 CONFIG_NAME = "timeline.toml"
@@ -71,7 +72,9 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Diagn
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return Config(), [error(path, _toml_error_line(exc), f"invalid TOML: {_toml_message(exc)}")]
+        return Config(), [
+            error(path, _toml_error_line(exc), M.CONFIG_TOML(problem=_toml_message(exc)))
+        ]
     lines = _key_lines(text)
     problems: list[Diagnostic] = []
     values: dict[str, Any] = {}
@@ -89,17 +92,23 @@ def _take(key: str, value: Any, values: dict[str, Any], path: str, line: int) ->
         options = dict(value)
         name = options.pop("name", "default")
         if not isinstance(name, str):
-            return [error(path, line, f"'theme.name' must be a string, not {_toml_type(name)}")]
+            return [
+                error(
+                    path,
+                    line,
+                    M.CONFIG_TYPE(key="theme.name", expected="a string", found=_toml_type(name)),
+                )
+            ]
         values["theme"] = name
         values["theme_options"] = MappingProxyType(options)
         return []
     if key not in _KINDS or key == "theme_options":
         hint = difflib.get_close_matches(key, _ALL_KEYS, n=1)
         fix = f"did you mean '{hint[0]}'?" if hint else f"known keys: {', '.join(_ALL_KEYS)}"
-        return [error(path, line, f"unknown key '{key}'; {fix}")]
+        return [error(path, line, M.CONFIG_UNKNOWN(key=key, fix=fix))]
     kind, words = _KINDS[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        return [error(path, line, f"'{key}' must be {words}, not {_toml_type(value)}")]
+        return [error(path, line, M.CONFIG_TYPE(key=key, expected=words, found=_toml_type(value)))]
     values[key] = value
     return []
 
@@ -111,25 +120,25 @@ def _check_semantics(config: Config, path: str, lines: dict[str, int]) -> list[D
         problems.append(error(path, lines.get(key, 0), message))
 
     if config.date_order and config.date_order not in DATE_ORDERS:
-        bad("date_order", f"'date_order' must be one of {', '.join(DATE_ORDERS)}")
+        bad("date_order", M.CONFIG_CHOICE(key="date_order", choices=", ".join(DATE_ORDERS)))
     if config.base_url:
         parts = urlsplit(config.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            bad("base_url", "'base_url' must be an absolute http(s) URL, like https://example.org/")
+            bad("base_url", M.CONFIG_BASE_URL())
     try:
         zoneinfo.ZoneInfo(config.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        bad("timezone", f"unknown timezone '{config.timezone}'; use an IANA name like Europe/Paris")
+        bad("timezone", M.CONFIG_TIMEZONE(zone=config.timezone))
     if config.home_limit < 1:
-        bad("home_limit", "'home_limit' must be at least 1")
+        bad("home_limit", M.CONFIG_MINIMUM(key="home_limit", minimum=1))
     if config.page_size < 10:
-        bad("page_size", "'page_size' must be at least 10")
+        bad("page_size", M.CONFIG_MINIMUM(key="page_size", minimum=10))
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", config.theme):
-        bad("theme", "'theme' must be the name of a folder under themes/")
+        bad("theme", M.CONFIG_THEME_NAME())
     for key in ("content_dir", "output_dir", "templates_dir", "static_dir"):
         value = getattr(config, key)
         if not value.strip() or ".." in PurePosixPath(value.replace("\\", "/")).parts:
-            bad(key, f"'{key}' must be a folder inside the site, without '..'")
+            bad(key, M.CONFIG_FOLDER(key=key))
     return problems
 
 

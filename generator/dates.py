@@ -17,6 +17,8 @@ from enum import IntEnum
 from dateutil import parser as dateutil_parser
 from dateutil.parser import UnknownTimezoneWarning
 
+from generator import messages as M
+
 MONTHS = [
     "January",
     "February",
@@ -145,17 +147,14 @@ def parse_date(text: str, date_order: str = "") -> PartialDate:
     """Read a date as an author writes it. Raises DateError with a fix-it message."""
     text = " ".join(text.split())
     if not text:
-        raise DateError("the date is empty; write it as YYYY, YYYY-MM or YYYY-MM-DD")
+        raise DateError(M.DATE_EMPTY())
     if len(text) > _MAX_TEXT:
-        raise DateError("this is too long to be a date; write it as YYYY, YYYY-MM or YYYY-MM-DD")
+        raise DateError(M.DATE_TOO_LONG())
     for reader in (_read_iso, _read_numeric, _read_era, _read_natural):
         found = reader(text, date_order)
         if found is not None:
             return found
-    raise DateError(
-        f"'{text}' is not a date I can read; write it as YYYY, YYYY-MM, YYYY-MM-DD "
-        "or 2023-10-23T14:30+02:00 (a leading minus for BC years: -0044-03-15)"
-    )
+    raise DateError(M.DATE_UNREADABLE(text=text))
 
 
 _ISO = re.compile(
@@ -206,13 +205,10 @@ def _read_numeric(text: str, order: str) -> PartialDate | None:
     if len(a) == 4:
         return make_date(int(a), int(b), int(c), precision=Precision.DAY)
     if len(c) != 4:
-        raise DateError(f"'{text}' has no four-digit year; write it as YYYY-MM-DD, like 2023-10-23")
+        raise DateError(M.DATE_SHORT_YEAR(text=text))
     first, second = int(a), int(b)
     if not order and first != second and first <= 12 and second <= 12:
-        raise DateError(
-            f"'{text}' is ambiguous (day/month or month/day?); write it as YYYY-MM-DD, "
-            'or set date_order = "dmy" or "mdy" in timeline.toml'
-        )
+        raise DateError(M.DATE_AMBIGUOUS(text=text))
     if order == "mdy" or (not order and second > 12):
         first, second = second, first
     return make_date(int(c), second, first, precision=Precision.DAY)
@@ -237,7 +233,7 @@ def _read_era(text: str, _order: str) -> PartialDate | None:
         return None
     year = int(numbers[-1])
     if year == 0:
-        raise DateError("there is no year 0 BC or AD; 1 BC is followed by AD 1")
+        raise DateError(M.DATE_YEAR_ZERO())
     month = _MONTH_NUMBERS[words[0]] if words else 0
     day = int(numbers[0]) if len(numbers) == 2 else 0
     if day and not month:
@@ -258,16 +254,14 @@ def _read_natural(text: str, _order: str) -> PartialDate | None:
         return None  # without a month name, dateutil guesses; we refuse to guess
     years = [t for t in _TOKEN.findall(text) if (t.isascii() and t.isdigit()) and len(t) >= 3]
     if not years:
-        raise DateError(f"'{text}' has no year of three or more digits; write 2023, not 23")
+        raise DateError(M.DATE_NO_LONG_YEAR(text=text))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", UnknownTimezoneWarning)
             a = dateutil_parser.parse(text, default=_DEFAULT_A)
             b = dateutil_parser.parse(text, default=_DEFAULT_B)
     except UnknownTimezoneWarning:
-        raise DateError(
-            f"'{text}' names a time zone I do not know; use an offset like +02:00"
-        ) from None
+        raise DateError(M.DATE_UNKNOWN_ZONE(text=text)) from None
     except (ValueError, OverflowError, TypeError, ArithmeticError):
         return None
     if a.year != b.year:
@@ -309,21 +303,23 @@ def make_date(
 ) -> PartialDate:
     """Build a PartialDate, checking every field; raises DateError naming the bad one."""
     if year == 0:
-        raise DateError("there is no year 0; 1 BC is -0001 and AD 1 is 0001")
+        raise DateError(M.DATE_YEAR_ZERO())
     if abs(year) > MAX_YEAR:
-        raise DateError(f"year {year} is out of range (at most {MAX_YEAR:,} either way)")
+        raise DateError(M.DATE_YEAR_RANGE(year=year, limit=MAX_YEAR))
     if not 1 <= month <= 12:
-        raise DateError(f"month {month} does not exist; months run from 01 to 12")
+        raise DateError(M.DATE_NO_MONTH(month=month))
     last = days_in_month(year + 1 if year < 0 else year, month)
     if not 1 <= day <= last:
-        raise DateError(f"{MONTHS[month - 1]} {_year_text(year)} has no day {day} (it has {last})")
+        raise DateError(
+            M.DATE_NO_DAY(month=MONTHS[month - 1], year=year_label(year), day=day, last=last)
+        )
     if hour > 23 or minute > 59 or second > 59:
-        raise DateError(f"{hour:02d}:{minute:02d}:{second:02d} is not a time of day")
+        raise DateError(M.DATE_NO_TIME(time=f"{hour:02d}:{minute:02d}:{second:02d}"))
     if offset is not None:
         if abs(offset) >= 24 * 60:
-            raise DateError("a UTC offset must be less than 24 hours")
+            raise DateError(M.DATE_OFFSET_RANGE())
         if not 1 <= year <= 9999:
-            raise DateError("a time with a UTC offset needs a year from 0001 to 9999")
+            raise DateError(M.DATE_OFFSET_YEAR())
     return PartialDate(year, month, day, hour, minute, second, precision, offset)
 
 

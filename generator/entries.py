@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from generator import messages as M
 from generator.dates import DateError, PartialDate, parse_date
 from generator.diagnostics import Diagnostic, error
 from generator.frontmatter import FrontMatter, Value
@@ -53,7 +54,7 @@ class _Fields:
                 continue
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
             if close:
-                self.fail((key,), f"unknown field '{key}'; did you mean '{close[0]}'?")
+                self.fail((key,), M.FIELD_UNKNOWN(key=key, close=close[0]))
 
     def extra(self, known: list[str]) -> dict[str, Any]:
         """Fields of the author's own (``image``, ``importance``...), passed to templates."""
@@ -66,10 +67,10 @@ class _Fields:
         value = self.matter.fields.get(key)
         if value is None or value == "":
             if required:
-                self.fail((key,), f"'{key}' is missing; every file of this kind needs one")
+                self.fail((key,), M.FIELD_MISSING(key=key))
             return ""
         if not isinstance(value, str):
-            self.fail((key,), f"'{key}' must be text, not {_kind(value)}")
+            self.fail((key,), M.FIELD_NOT_TEXT(key=key, kind=_kind(value)))
             return ""
         return value.strip()
 
@@ -79,7 +80,7 @@ class _Fields:
             return False
         if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
             return value.lower() in _TRUE
-        self.fail((key,), f"'{key}' must be true or false")
+        self.fail((key,), M.FIELD_NOT_FLAG(key=key))
         return False
 
     def names(self, key: str) -> tuple[str, ...]:
@@ -92,7 +93,7 @@ class _Fields:
                 if item.strip().casefold() not in (n.casefold() for n in found):
                     found.append(" ".join(item.split()))
             elif item is not None and item != "":
-                self.fail((key, i), f"each entry of '{key}' must be a name, not {_kind(item)}")
+                self.fail((key, i), M.FIELD_NOT_NAME(key=key, kind=_kind(item)))
         return tuple(found)
 
     def links(self, key: str) -> tuple[Link, ...]:
@@ -113,26 +114,19 @@ class _Fields:
             url_value, title_value = item.get("url"), item.get("title", "")
             unknown = sorted(set(item) - {"url", "title"})
             if unknown:
-                self.fail(
-                    (key, i, unknown[0]),
-                    f"unknown key '{unknown[0]}' in '{key}'; a link has only 'title' and 'url'",
-                )
+                self.fail((key, i, unknown[0]), M.LINK_UNKNOWN_KEY(name=unknown[0], key=key))
             if not isinstance(url_value, str) or not url_value.strip():
-                self.fail((key, i), f"this entry of '{key}' has no 'url'")
+                self.fail((key, i), M.LINK_NO_URL(key=key))
                 return None
             if title_value is not None and not isinstance(title_value, str):
-                self.fail((key, i, "title"), "a link's 'title' must be text")
+                self.fail((key, i, "title"), M.LINK_TITLE_NOT_TEXT())
                 return None
             url, title = url_value.strip(), " ".join((title_value or "").split())
         else:
-            self.fail((key, i), f"each entry of '{key}' must be a URL or {{title, url}}")
+            self.fail((key, i), M.LINK_NOT_LINK(key=key))
             return None
         if not _safe_url(url):
-            self.fail(
-                (key, i),
-                f"'{url[:80]}' is not allowed: use an http, https or mailto "
-                "URL, or a relative link",
-            )
+            self.fail((key, i), M.URL_UNSAFE(url=url[:80]))
             return None
         return Link(url=url, title=title)
 
@@ -143,16 +137,13 @@ class _Fields:
         try:
             return parse_date(text, order)
         except DateError as exc:
-            self.fail((key,), f"bad '{key}': {exc}")
+            self.fail((key,), M.DATE_INVALID(key=key, problem=exc))
             return None
 
     def slug(self, stem: str) -> str:
         given = self.text("slug")
         if given and not is_slug(given):
-            self.fail(
-                ("slug",),
-                f"'slug' must be lowercase words joined by hyphens, like '{slugify(given)}'",
-            )
+            self.fail(("slug",), M.SLUG_INVALID(suggestion=slugify(given)))
         return given if given and is_slug(given) else slugify(stem)
 
 
@@ -164,11 +155,7 @@ def read_event(
     date = fields.date("date", date_order, required=True)
     end = fields.date("end", date_order)
     if date is not None and end is not None and end.stop(zone) <= date.start(zone):
-        fields.fail(
-            ("end",),
-            f"'end' ({end.display()}) is before 'date' ({date.display()}); "
-            "swap them or fix the year",
-        )
+        fields.fail(("end",), M.END_BEFORE_START(end=end.display(), start=date.display()))
     summary = " ".join(fields.text("summary").split()) or first_paragraph_text(matter.body)
     event = Event(
         slug=fields.slug(PurePosixPath(path).stem),

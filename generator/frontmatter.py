@@ -14,6 +14,7 @@ from typing import Any, Union
 
 import yaml
 
+from generator import messages as M
 from generator.diagnostics import Diagnostic, error
 
 Value = Union[None, str, list["Value"], dict[str, "Value"]]  # noqa: UP007 - recursive alias
@@ -56,14 +57,7 @@ def read_front_matter(text: str, path: str) -> tuple[FrontMatter | None, list[Di
         return None, [error(path, 1, _missing_opening(first, text))]
     close = next((i for i in range(1, len(lines)) if lines[i].rstrip() in _FENCES), None)
     if close is None:
-        return None, [
-            error(
-                path,
-                1,
-                "front matter opened with '---' is never closed; "
-                "add a line '---' after the last field",
-            )
-        ]
+        return None, [error(path, 1, M.FM_UNCLOSED())]
     yaml_text = "\n".join(lines[1:close])
     body = "\n".join(lines[close + 1 :])
     try:
@@ -75,15 +69,12 @@ def read_front_matter(text: str, path: str) -> tuple[FrontMatter | None, list[Di
 
 def _missing_opening(first: str, text: str) -> str:
     if not text.strip():
-        return "the file is empty; an event needs front matter with at least a title and a date"
+        return M.FM_EMPTY()
     if first == "+++":
-        return "TOML front matter (+++) is not supported; write YAML between '---' lines"
+        return M.FM_TOML()
     if first.startswith("---"):
-        return "the first line must be exactly '---'; put the first field on the next line"
-    return (
-        "the file does not start with front matter; the first line must be '---', "
-        "followed by YAML fields and another '---' line"
-    )
+        return M.FM_FENCE()
+    return M.FM_MISSING()
 
 
 class _Problem(Exception):
@@ -102,27 +93,27 @@ def _parse_yaml(text: str, first_line: int) -> tuple[dict[str, Value], dict[str,
         source_line = (
             text.split("\n")[mark.line] if mark and mark.line < text.count("\n") + 1 else ""
         )
-        message = _yaml_message(exc, source_line)
         opened = exc.context_mark
+        started = ""
         if exc.context and opened is not None and opened.line + first_line != line:
-            message += f" ({exc.context} started on line {first_line + opened.line})"
-        raise _Problem(line, message) from None
+            started = f" ({exc.context} started on line {first_line + opened.line})"
+        raise _Problem(line, _yaml_message(exc, source_line, started)) from None
     except yaml.YAMLError as exc:
-        raise _Problem(first_line, f"invalid YAML in front matter: {exc}") from None
+        raise _Problem(first_line, M.FM_YAML(problem=exc, hint="")) from None
     except RecursionError:
-        raise _Problem(first_line, "front matter is nested too deeply to read") from None
+        raise _Problem(first_line, M.FM_TOO_DEEP()) from None
     if root is None:
         return {}, {}
     if not isinstance(root, yaml.MappingNode):
         raise _Problem(
             first_line + root.start_mark.line,
-            "front matter must be 'key: value' fields, one per line",
+            M.FM_NOT_MAPPING(),
         )
     where: dict[str, int] = {}
     try:
         fields = _Walker(first_line, where).mapping(root, "")
     except RecursionError:
-        raise _Problem(first_line, "front matter is nested too deeply to read") from None
+        raise _Problem(first_line, M.FM_TOO_DEEP()) from None
     return fields, where
 
 
@@ -154,28 +145,28 @@ class _Walker:
         for key_node, value_node in node.value:
             line = self.first_line + key_node.start_mark.line
             if not isinstance(key_node, yaml.ScalarNode):
-                raise _Problem(line, "a field name must be plain text")
+                raise _Problem(line, M.FM_KEY_NOT_TEXT())
             key = str(key_node.value)
             if key == "<<":
-                raise _Problem(line, "YAML merge keys ('<<') are not supported in front matter")
+                raise _Problem(line, M.FM_MERGE_KEY())
             if key in result:
                 first = self.where.get(prefix + key, line)
-                raise _Problem(line, f"'{key}' is given twice (first on line {first}); keep one")
+                raise _Problem(line, M.FM_DUPLICATE_KEY(key=key, first=first))
             self.where[prefix + key] = line
             result[key] = self.value(value_node, prefix + key)
             self.where[prefix + key] = line
         return result
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError, source_line: str) -> str:
+def _yaml_message(exc: yaml.MarkedYAMLError, source_line: str, started: str) -> str:
     problem = exc.problem or exc.context or "could not parse"
     if "nesting depth" in problem:  # libyaml's own limit
-        return "front matter is nested too deeply to read"
-    message = f"invalid YAML in front matter: {problem}"
+        return M.FM_TOO_DEEP()
+    hint = started
     if "tab" in problem or "\t" in source_line[: len(source_line) - len(source_line.lstrip())]:
-        message += "; indent with spaces, not tabs"
+        hint += "; indent with spaces, not tabs"
     elif "mapping values are not allowed" in problem:
-        message += "; put quotes around a value that contains ': '"
+        hint += "; put quotes around a value that contains ': '"
     elif "found character" in problem and ("'@'" in problem or "'`'" in problem):
-        message += "; put quotes around a value that starts with @ or `"
-    return message
+        hint += "; put quotes around a value that starts with @ or `"
+    return M.FM_YAML(problem=problem, hint=hint)

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
+from generator import messages as M
 from generator.diagnostics import Diagnostic, error
 
 _LINK = re.compile(rb"""\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -45,7 +46,7 @@ def broken_links(
             error(
                 origins.get(page, page),
                 0,
-                f"broken link: {page} links to '{link}'{more}, but the site has no {target}",
+                M.LINK_BROKEN(page=page, link=link, more=more, target=target),
             )
         )
     return problems

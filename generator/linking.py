@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
+from generator import messages as M
 from generator.diagnostics import Diagnostic, Severity, error
 from generator.model import Actor, Event, EventLinks, Term, Timeline
 from generator.slugs import slugify
@@ -94,8 +95,7 @@ def _actor_index(actors: Sequence[Actor]) -> tuple[dict[str, str], list[Diagnost
                     error(
                         actor.path,
                         line,
-                        f"the name '{name}' is also used by "
-                        f"{other.path}; an alias must belong to one actor",
+                        M.ALIAS_TAKEN(name=name, other=other.path),
                     )
                 )
                 continue
@@ -123,7 +123,7 @@ def _unknown_actor_notes(
             Diagnostic(
                 event.path,
                 line,
-                f"actor '{name}' ({count} events) has no actor file; {fix}",
+                M.ACTOR_NO_FILE(name=name, count=count, fix=fix),
                 Severity.LINT,
             )
         )
@@ -218,8 +218,7 @@ def _duplicate_slugs(items: Sequence[Event | Actor], kind: str) -> list[Diagnost
                 error(
                     item.path,
                     line,
-                    f"{kind} slug '{item.slug}' is also used by "
-                    f"{seen[item.slug]}; set a different 'slug:' in one of them",
+                    M.SLUG_TAKEN(kind=kind, slug=item.slug, other=seen[item.slug]),
                 )
             )
         else:

@@ -21,6 +21,7 @@ import markdown
 import nh3
 from markdown.treeprocessors import Treeprocessor
 
+from generator import messages as M
 from generator.diagnostics import Diagnostic, error
 
 EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
@@ -89,14 +90,14 @@ class MarkdownRenderer:
                 error(
                     source,
                     first_line,
-                    "the body is nested too deeply to render; flatten its lists or quotes",
+                    M.BODY_TOO_DEEP(),
                 )
             ]
         problems = [
             error(
                 source,
                 _line_of(text, url, first_line),
-                f"link to '{url}' points to no event or actor file; check the file name",
+                M.BODY_LINK_MISSING(url=url),
             )
             for url in self.targets.missing
         ]

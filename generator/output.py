@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from generator import messages as M
+
 MANIFEST = ".timeline-manifest"
 
 
@@ -28,27 +30,18 @@ def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path])
     out = output.resolve()
     site = root.resolve()
     if out == site or out in site.parents:
-        raise OutputError(
-            f"the output folder {output} is the site folder or contains it; "
-            "set output_dir to a folder of its own, like 'output'"
-        )
+        raise OutputError(M.OUTPUT_IS_SITE(output=output))
     for name, folder in protected.items():
         real = folder.resolve()
         if out == real or out in real.parents or real in out.parents:
-            raise OutputError(
-                f"the output folder {output} overlaps the {name} folder "
-                f"{folder}; choose another output_dir"
-            )
+            raise OutputError(M.OUTPUT_OVERLAPS(output=output, name=name, folder=folder))
     if out.exists() and not out.is_dir():
-        raise OutputError(f"{output} exists and is not a folder; remove it or choose another")
+        raise OutputError(M.OUTPUT_NOT_FOLDER(output=output))
     if not out.is_dir() or not any(out.iterdir()):
         return
     manifest = out / MANIFEST
     if not manifest.is_file():
-        raise OutputError(
-            f"{output} holds files that timeline did not write; empty it, "
-            "or choose another output folder with --output"
-        )
+        raise OutputError(M.OUTPUT_NOT_OURS(output=output))
     owned = set(manifest.read_text("utf-8").splitlines()) | {MANIFEST}
     foreign = sorted(
         p.relative_to(out).as_posix()
@@ -59,10 +52,7 @@ def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path])
         shown = ", ".join(foreign[:5]) + (
             f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
         )
-        raise OutputError(
-            f"{output} holds files timeline did not write ({shown}); move them "
-            "to the site's static/ folder to publish them, or delete them"
-        )
+        raise OutputError(M.OUTPUT_FOREIGN(output=output, files=shown))
 
 
 def write_site(output: Path, pages: Mapping[str, bytes]) -> None:
@@ -75,7 +65,7 @@ def write_site(output: Path, pages: Mapping[str, bytes]) -> None:
         for path in sorted(pages):
             target = staging / path
             if not target.resolve().is_relative_to(staging):  # a page path must stay inside
-                raise OutputError(f"refusing to write {path}: outside the output folder")
+                raise OutputError(M.OUTPUT_ESCAPE(path=path))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(pages[path])
         (staging / MANIFEST).write_text("".join(f"{p}\n" for p in sorted(pages)), "utf-8")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from generator import messages as M
 from generator.config import Config
 from generator.diagnostics import Diagnostic, error
 
@@ -56,8 +57,7 @@ def load_sources(root: Path, config: Config) -> tuple[Sources, list[Diagnostic]]
             error(
                 config.content_dir,
                 0,
-                "the content folder does not exist; "
-                "create it with events/ and actors/ inside, or set content_dir",
+                M.CONTENT_MISSING(),
             )
         )
     for kind in CONTENT_KINDS:
@@ -95,7 +95,7 @@ def _theme_chain(root: Path, name: str, problems: list[Diagnostic]) -> list[Them
                 error(
                     "timeline.toml",
                     0,
-                    f"theme '{current}' not found: there is no themes/{current}/templates/ folder",
+                    M.THEME_MISSING(name=current),
                 )
             )
             break
@@ -124,10 +124,10 @@ def _parent_theme(folder: Path, root: Path, problems: list[Diagnostic]) -> str |
     try:
         parent = tomllib.loads(meta.read_text("utf-8")).get("extends")
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        problems.append(error(_shown(root, meta), 0, f"cannot read theme.toml: {exc}"))
+        problems.append(error(_shown(root, meta), 0, M.THEME_TOML(problem=exc)))
         return None
     if parent is not None and not isinstance(parent, str):
-        problems.append(error(_shown(root, meta), 0, "'extends' must be a theme name"))
+        problems.append(error(_shown(root, meta), 0, M.THEME_EXTENDS()))
         return None
     return parent
 
@@ -139,7 +139,7 @@ def _read_texts(root: Path, folder: Path, problems: list[Diagnostic]) -> dict[st
         try:
             texts[name] = (data.decode("utf-8-sig"), shown)
         except UnicodeDecodeError:
-            problems.append(error(shown, 0, "template is not UTF-8 text"))
+            problems.append(error(shown, 0, M.TEMPLATE_NOT_UTF8()))
     return texts
 
 
@@ -164,7 +164,7 @@ def _walk(
             if is_ignored_name(name) or real in visited:  # hidden, or a link loop
                 continue
             if not real.is_relative_to(real_folder):
-                problems.append(error(_shown(root, Path(here) / name), 0, _OUTSIDE))
+                problems.append(error(_shown(root, Path(here) / name), 0, M.LINK_OUTSIDE()))
                 continue
             visited.add(real)
             kept.append(name)
@@ -175,19 +175,16 @@ def _walk(
             path = Path(here) / name
             shown = _shown(root, path)
             if not path.resolve().is_relative_to(real_folder):
-                problems.append(error(shown, 0, _OUTSIDE))
+                problems.append(error(shown, 0, M.LINK_OUTSIDE()))
                 continue
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                problems.append(error(shown, 0, f"cannot read: {exc.strerror}"))
+                problems.append(error(shown, 0, M.FILE_UNREADABLE(reason=exc.strerror)))
                 continue
             key = path.relative_to(folder).as_posix() if relative_to_folder else shown
             found.append((key, data))
     return found
-
-
-_OUTSIDE = "this link points outside its folder; copy the file in instead of linking to it"
 
 
 def is_ignored_name(name: str) -> bool:
@@ -214,20 +211,18 @@ def decode(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
             error(
                 source.path,
                 1,
-                f"the file is {len(data) / 1e6:.1f} MB; a content "
-                f"file may be at most {MAX_FILE_BYTES // 10**6} MB: move long "
-                "material elsewhere and link to it",
+                M.FILE_TOO_LARGE(size=len(data) / 1e6, limit=MAX_FILE_BYTES // 10**6),
             )
         ]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, [error(source.path, 1, "the file is saved as UTF-16; save it as UTF-8")]
+        return None, [error(source.path, 1, M.FILE_UTF16())]
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         return None, [
             error(
                 source.path,
                 line,
-                "the file holds binary data (a NUL byte), not text; is it really Markdown?",
+                M.FILE_BINARY(),
             )
         ]
     try:
@@ -238,7 +233,7 @@ def decode(source: SourceFile) -> tuple[str | None, list[Diagnostic]]:
             error(
                 source.path,
                 line,
-                f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+                M.FILE_NOT_UTF8(byte=data[exc.start]),
             )
         ]
     return text.replace("\r\n", "\n").replace("\r", "\n"), []

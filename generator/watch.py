@@ -19,10 +19,10 @@ from pathlib import Path, PurePosixPath
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from generator import messages as M
 from generator.config import CONFIG_NAME, Config
 from generator.diagnostics import Diagnostic, error
 from generator.sources import (
-    _OUTSIDE,
     CONTENT_KINDS,
     SourceFile,
     is_ignored_name,
@@ -186,7 +186,7 @@ class SiteFiles:
         if not path.is_file():
             return True  # deleted, or renamed away
         if not path.resolve().is_relative_to((content / parts[0]).resolve()):
-            self.file_problems[shown] = error(shown, 0, _OUTSIDE)
+            self.file_problems[shown] = error(shown, 0, M.LINK_OUTSIDE())
             return True
         try:
             data = path.read_bytes()
