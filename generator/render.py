@@ -19,6 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from generator import __version__
+from generator import messages as M
 from generator.config import Config
 from generator.dates import MONTHS, Precision, display_range, year_label
 from generator.diagnostics import Diagnostic, error
@@ -211,18 +212,20 @@ class SiteRenderer:
         try:
             text = self.env.get_template(template).render(**context)
         except jinja2.TemplateSyntaxError as exc:
-            self._report(exc.filename or template, exc.lineno, f"template syntax: {exc.message}")
+            self._report(
+                exc.filename or template, exc.lineno, M.TEMPLATE_SYNTAX(problem=exc.message)
+            )
             return
         except jinja2.TemplateNotFound as exc:
             self._report(
                 template,
                 0,
-                f"template '{exc.name}' not found in the site's templates/ or any theme",
+                M.TEMPLATE_NOT_FOUND(name=exc.name),
             )
             return
         except Exception as exc:  # a template's bug, reported where it is
             filename, line = _template_frame(exc)
-            self._report(filename or template, line, f"template error: {_describe(exc)}")
+            self._report(filename or template, line, M.TEMPLATE_ERROR(problem=_describe(exc)))
             return
         self.pages[job.path] = text.encode("utf-8")
 
