@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: site test lint serve check clean chromium timelinejs
+.PHONY: site test lint serve check clean chromium timelinejs lighthouse
 
 site: $(VENV)/.installed
 	$(BIN)/timeline build
@@ -36,12 +36,22 @@ $(VENV)/.installed-test: $(VENV)/.installed
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The TimelineJS3 export is tested in TimelineJS3 itself; npm installs it into tests/.node.
+# The TimelineJS3 export is tested in TimelineJS3 itself, and the theme's pages with
+# axe-core; npm installs both into tests/.node.
 TIMELINEJS := tests/.node/node_modules/@knight-lab/timelinejs/dist/js/timeline.js
-timelinejs: $(TIMELINEJS)
-$(TIMELINEJS):
+AXE := tests/.node/node_modules/axe-core/axe.min.js
+NPM_INSTALL := npm install --prefix tests/.node --no-audit --no-fund --loglevel=error
+timelinejs: $(TIMELINEJS) $(AXE)
+$(TIMELINEJS) $(AXE) &:
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
-	npm install --prefix tests/.node --no-audit --no-fund --loglevel=error @knight-lab/timelinejs@3.9.11
+	$(NPM_INSTALL) @knight-lab/timelinejs@3.9.11 axe-core@4.14.1
+
+# Lighthouse scores of the example's home, event and actor pages (not part of `make test`).
+LIGHTHOUSE := tests/.node/node_modules/.bin/lighthouse
+lighthouse: site chromium $(LIGHTHOUSE)
+	$(BIN)/python tests/lighthouse.py output
+$(LIGHTHOUSE): $(AXE)
+	$(NPM_INSTALL) lighthouse@12.8.2
 
 clean:
 	rm -rf output .timeline-cache
