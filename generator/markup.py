@@ -14,7 +14,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -34,19 +34,29 @@ _TAGS = re.compile(r"<[^>]*>")
 _BLOCK_START = re.compile(r"\s*(#|>|[-*+]\s|\d+[.)]\s|```|~~~|<|!\[|\||\[\^)")
 
 
-@dataclass
-class _LinkTargets:
-    """Source path -> page path of every event and actor, and what a document missed."""
+# Links to other source files are rendered as placeholders ("timeline-source:<n>"), so a
+# body's HTML depends on its own text alone and can be cached; place_links() swaps in the
+# pages the files became, which needs the whole site.
+SOURCE_SCHEME = "timeline-source"
+_PLACEHOLDER = re.compile(SOURCE_SCHEME + r":(\d+)")
 
-    pages: Mapping[str, str]
-    source: str = ""
-    missing: list[str] = field(default_factory=list)
+
+@dataclass(frozen=True)
+class Body:
+    """A body's HTML before its links to other source files are placed."""
+
+    html: str
+    links: tuple[tuple[str, str, int], ...] = ()  # (url as written, content path, line)
+    too_deep: bool = False
 
 
 class _SourceLinks(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, targets: _LinkTargets) -> None:
+    """Replaces links to .md files by placeholders and records where they point."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
-        self.targets = targets
+        self.source = ""
+        self.found: list[tuple[str, str]] = []
 
     def run(self, root: etree.Element) -> None:
         for element in root.iter():
@@ -62,46 +72,78 @@ class _SourceLinks(Treeprocessor):
             return url
         if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
             return url
-        here = posixpath.dirname(self.targets.source)
+        here = posixpath.dirname(self.source)
         target = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
-        page = self.targets.pages.get(target)
+        self.found.append((url, target))
+        return f"{SOURCE_SCHEME}:{len(self.found) - 1}"
+
+
+class _Converter:
+    """One Markdown instance per process, reset between documents."""
+
+    def __init__(self) -> None:
+        self.md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+        self.links = _SourceLinks(self.md)
+        self.md.treeprocessors.register(self.links, "source_links", 1)
+
+    def convert(self, text: str, source: str, first_line: int, unsafe_html: bool) -> Body:
+        self.links.source = source
+        self.links.found = []
+        try:
+            rendered = self.md.reset().convert(text)
+        except RecursionError:
+            return Body("", too_deep=True)
+        links = tuple(
+            (url, target, _line_of(text, url, first_line)) for url, target in self.links.found
+        )
+        return Body(rendered if unsafe_html else sanitize(rendered), links)
+
+
+_converter: _Converter | None = None
+
+
+def render_markdown(text: str, source: str, first_line: int, unsafe_html: bool) -> Body:
+    """A body to HTML, links to other source files left as placeholders."""
+    global _converter
+    if _converter is None:
+        _converter = _Converter()
+    return _converter.convert(text, source, first_line, unsafe_html)
+
+
+def place_links(
+    body: Body, source: str, first_line: int, pages: Mapping[str, str]
+) -> tuple[str, list[Diagnostic]]:
+    """The final HTML of a body: each link to a source file points to its page."""
+    if body.too_deep:
+        return "", [error(source, first_line, M.BODY_TOO_DEEP())]
+    problems: list[Diagnostic] = []
+
+    def place(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        if index >= len(body.links):  # an author's own "timeline-source:" text
+            return match.group(0)
+        url, target, line = body.links[index]
+        page = pages.get(target)
         if page is None:
-            self.targets.missing.append(url)
-            return url
-        return PAGE_ROOT + page + (f"#{parts.fragment}" if parts.fragment else "")
+            problems.append(error(source, line, M.BODY_LINK_MISSING(url=url)))
+            return html.escape(url)
+        fragment = urlsplit(url).fragment
+        return PAGE_ROOT + page + (f"#{fragment}" if fragment else "")
+
+    placed = _PLACEHOLDER.sub(place, body.html) if body.links else body.html
+    return placed, problems
 
 
 class MarkdownRenderer:
     """Renders the bodies of one build."""
 
     def __init__(self, pages: Mapping[str, str], unsafe_html: bool = False) -> None:
-        self.targets = _LinkTargets(pages)
+        self.pages = pages
         self.unsafe_html = unsafe_html
-        self.md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
-        self.md.treeprocessors.register(_SourceLinks(self.md, self.targets), "source_links", 1)
 
     def render(self, text: str, source: str, first_line: int) -> tuple[str, list[Diagnostic]]:
-        self.targets.source = source
-        self.targets.missing = []
-        try:
-            rendered = self.md.reset().convert(text)
-        except RecursionError:
-            return "", [
-                error(
-                    source,
-                    first_line,
-                    M.BODY_TOO_DEEP(),
-                )
-            ]
-        problems = [
-            error(
-                source,
-                _line_of(text, url, first_line),
-                M.BODY_LINK_MISSING(url=url),
-            )
-            for url in self.targets.missing
-        ]
-        return (rendered if self.unsafe_html else sanitize(rendered)), problems
+        body = render_markdown(text, source, first_line, self.unsafe_html)
+        return place_links(body, source, first_line, self.pages)
 
 
 def sanitize(fragment: str) -> str:
@@ -118,7 +160,7 @@ def sanitize(fragment: str) -> str:
             "ol": {"start"},
             "abbr": {"title"},
         },
-        url_schemes={"http", "https", "mailto"},
+        url_schemes={"http", "https", "mailto", SOURCE_SCHEME},
         link_rel="noopener noreferrer",
     )
 
