@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: site test lint serve check clean chromium timelinejs lighthouse
+.PHONY: site test lint serve check clean chromium timelinejs bench lighthouse
 
 site: $(VENV)/.installed
 	$(BIN)/timeline build
@@ -52,6 +52,11 @@ lighthouse: site chromium $(LIGHTHOUSE)
 	$(BIN)/python tests/lighthouse.py output
 $(LIGHTHOUSE): $(AXE)
 	$(NPM_INSTALL) lighthouse@12.8.2
+
+# Build times beside Hugo, Eleventy and Pelican (docs/benchmarks.md); peers go to bench/.tools/.
+N ?= 1000 10000 100000
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py --n $(N) $(BENCH_ARGS)
 
 clean:
 	rm -rf output .timeline-cache
