@@ -1,0 +1,82 @@
+"""The benchmark corpus (bench/corpus.py) is deterministic, valid content and uses the
+forms authors write; bench/peers.py reads it the way timeline does. No peer runs here."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from tests.conftest import REPO, run_cli, snapshot
+
+CORPUS = REPO / "bench" / "corpus.py"
+
+
+def generate(folder: Path, n: int = 50, seed: int = 7) -> dict[str, bytes]:
+    done = subprocess.run(
+        [sys.executable, str(CORPUS), "--n", str(n), "--seed", str(seed), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return snapshot(folder)
+
+
+def peers() -> ModuleType:
+    """bench/peers.py, which is a script folder's module, not part of the package."""
+    name = "bench_peers"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "peers.py")
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look it up
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+def test_the_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:
+    first = generate(tmp_path / "first")
+    second = generate(tmp_path / "second")
+    other = generate(tmp_path / "other", seed=8)
+    events = [p for p in first if p.startswith("content/events/")]
+    actors = [p for p in first if p.startswith("content/actors/")]
+    assert (len(events), len(actors)) == (50, 2)  # N events, about N/20 actors
+    assert first == second
+    assert first != other
+
+
+def test_the_corpus_uses_the_forms_authors_write(tmp_path: Path) -> None:
+    files = generate(tmp_path / "site", n=200)
+    events = [v.decode() for p, v in files.items() if p.startswith("content/events/")]
+    text = "\n".join(events)
+    dates = re.findall(r"^date: (\S+)$", text, re.M)
+    assert {len(d) for d in dates} == {4, 7, 10}  # year, month and day precision
+    assert max(int(d[:4]) for d in dates) - min(int(d[:4]) for d in dates) > 50
+    assert re.search(r"^actors: \[.*Actor \d{5}", text, re.M)  # by name
+    assert re.search(r"^actors: \[.*actor-\d{5}", text, re.M)  # by slug
+    assert re.search(r"^  - https://", text, re.M)  # a plain URL source
+    assert re.search(r"^  - \{title: .*, url: ", text, re.M)  # a {title, url} source
+    assert re.search(r"^## \w", text, re.M)  # headings
+    assert re.search(r"^- \S", text, re.M) and re.search(r"^1\. \S", text, re.M)  # lists
+    assert re.search(r"\]\(https://example\.org/", text)  # external links
+    assert re.search(r"\]\(\d{4}-\d\d-\d\d-event-\d{5}\.md\)", text)  # links to events
+    words = [len(body.split("\n---\n", 1)[1].split()) for body in events]
+    assert min(words) > 140 and max(words) < 500
+
+
+def test_timeline_accepts_the_corpus_and_writes_every_page_a_peer_must(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    generate(site)
+    check = run_cli("check", "--strict", cwd=site)
+    assert (check.code, check.err) == (0, "")
+    assert run_cli("build", "--quiet", cwd=site).code == 0
+    bench = peers()
+    corpus = bench.read_corpus(site)
+    # Every actor named by slug resolves to its file's name, as timeline resolves it.
+    assert {a for e in corpus.events for a in e.actors} == {a.name for a in corpus.actors}
+    expected = bench.expected_pages(corpus)
+    assert len(expected) == 1 + 50 + 2 + len({t for e in corpus.events for t in e.tags})
+    assert bench.check_pages("timeline", site / "output", corpus) >= len(expected)
