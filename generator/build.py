@@ -1,17 +1,22 @@
 """The build: a pure function from a site's configuration and source files to its pages.
 
 Stages run in order, each returning its diagnostics beside its result: decode, front
-matter, entries, linking, Markdown, templates, link check. Reading and writing the disk
-happen outside, in sources.py and output.py.
+matter, entries, Markdown bodies (their first paragraphs become missing summaries),
+linking, templates, exports, link check. Reading and writing the disk happen outside, in
+sources.py and output.py; the optional cache keeps rendered Markdown between builds and
+``workers`` spreads parsing, Markdown and templates over processes (parallel.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from generator import cache as caching
+from generator.cache import Cache
 from generator.config import Config
 from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.entries import read_actor, read_event
@@ -19,10 +24,13 @@ from generator.exports import export_pages
 from generator.frontmatter import read_front_matter
 from generator.linkcheck import broken_links
 from generator.linking import link
-from generator.markup import MarkdownRenderer
+from generator.markup import Body, place_links, render_markdown, summary_from_html
 from generator.model import Actor, Event, Timeline
+from generator.parallel import map_chunks
 from generator.render import render_site, site_root_path
 from generator.sources import SourceFile, Sources, decode
+
+Entry = Event | Actor
 
 
 @dataclass(frozen=True)
@@ -37,26 +45,32 @@ class BuildResult:
 
 
 def read_entries(
-    config: Config, sources: Sources, drafts: bool = False
+    config: Config, sources: Sources, drafts: bool = False, workers: int = 1
 ) -> tuple[list[Event], list[Actor], list[Diagnostic]]:
     """Decode, split and validate every content file."""
-    zone = ZoneInfo(config.timezone)
     events: list[Event] = []
     actors: list[Actor] = []
     problems: list[Diagnostic] = []
-    for source in sources.content:
-        entry, found = read_entry(config, source, zone)
-        problems += found
-        if isinstance(entry, Event) and (drafts or not entry.draft):
-            events.append(entry)
-        elif isinstance(entry, Actor):
-            actors.append(entry)
+    for chunk in map_chunks(_read_chunk, config, sources.content, workers):
+        for entry, found in chunk:
+            problems += found
+            if isinstance(entry, Event) and (drafts or not entry.draft):
+                events.append(entry)
+            elif isinstance(entry, Actor):
+                actors.append(entry)
     return events, actors, problems
+
+
+def _read_chunk(
+    config: Config, sources: Sequence[SourceFile]
+) -> list[tuple[Entry | None, list[Diagnostic]]]:
+    zone = ZoneInfo(config.timezone)
+    return [read_entry(config, source, zone) for source in sources]
 
 
 def read_entry(
     config: Config, source: SourceFile, zone: ZoneInfo
-) -> tuple[Event | Actor | None, list[Diagnostic]]:
+) -> tuple[Entry | None, list[Diagnostic]]:
     """One content file's event or actor (None if it has errors), drafts included."""
     text, problems = decode(source)
     if text is None:
@@ -65,7 +79,7 @@ def read_entry(
     problems += found
     if matter is None:
         return None, problems
-    entry: Event | Actor | None
+    entry: Entry | None
     if source.kind == "events":
         entry, found = read_event(matter, source.path, config.date_order, zone)
     else:
@@ -73,28 +87,76 @@ def read_entry(
     return entry, problems + found
 
 
-def render_bodies(config: Config, timeline: Timeline) -> tuple[dict[str, str], list[Diagnostic]]:
-    """HTML of every event and actor body, by source path."""
-    pages = {e.path: f"events/{e.slug}/index.html" for e in timeline.events}
-    profiles = [t.profile for t in timeline.actors.values() if t.profile is not None]
-    pages |= {a.path: f"actors/{a.slug}/index.html" for a in profiles}
-    renderer = MarkdownRenderer(pages, unsafe_html=config.unsafe_html)
+def body_targets(entries: Sequence[Entry]) -> dict[str, str]:
+    """Source path -> page path of every event and actor, for links between bodies."""
+    return {
+        e.path: f"{'events' if isinstance(e, Event) else 'actors'}/{e.slug}/index.html"
+        for e in entries
+    }
+
+
+def render_bodies(
+    config: Config,
+    entries: Sequence[Entry],
+    cache: Cache | None = None,
+    workers: int = 1,
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    """HTML of every event and actor body, by source path. Markdown is rendered only for
+    bodies the cache does not hold."""
+    keys = {e.path: caching.key("body", e.path, e.body_line, e.body) for e in entries}
+    cached = cache.get_many(keys.values()) if cache else {}
+    rendered: dict[str, Body] = {}
+    for entry in entries:
+        body = Body.from_json(cached[keys[entry.path]]) if keys[entry.path] in cached else None
+        if body is not None:
+            rendered[entry.path] = body
+    missing = [(e.body, e.path, e.body_line) for e in entries if e.path not in rendered]
+    fresh = [b for chunk in map_chunks(_markdown_chunk, None, missing, workers) for b in chunk]
+    for (_, path, _), body in zip(missing, fresh, strict=True):
+        rendered[path] = body
+    if cache:
+        cache.put_many(
+            {keys[path]: body.to_json() for (_, path, _), body in zip(missing, fresh, strict=True)}
+        )
+    targets = body_targets(entries)
     bodies: dict[str, str] = {}
     problems: list[Diagnostic] = []
-    documents: list[Event | Actor] = [*timeline.events, *profiles]
-    for doc in documents:
-        bodies[doc.path], found = renderer.render(doc.body, doc.path, doc.body_line)
+    for entry in entries:
+        bodies[entry.path], found = place_links(
+            rendered[entry.path], entry.path, entry.body_line, targets, config.unsafe_html
+        )
         problems += found
     return bodies, problems
 
 
-def build(config: Config, sources: Sources, drafts: bool = False) -> BuildResult:
-    events, actors, problems = read_entries(config, sources, drafts)
-    timeline, found = link(events, actors)
+def _markdown_chunk(_: None, documents: Sequence[tuple[str, str, int]]) -> list[Body]:
+    return [render_markdown(text, path, line) for text, path, line in documents]
+
+
+def with_summaries(entries: Sequence[Entry], bodies: Mapping[str, str]) -> list[Entry]:
+    """Entries without a summary take their body's first paragraph."""
+    return [
+        e if e.summary else dataclasses.replace(e, summary=summary_from_html(bodies[e.path]))
+        for e in entries
+    ]
+
+
+def build(
+    config: Config,
+    sources: Sources,
+    drafts: bool = False,
+    cache: Cache | None = None,
+    workers: int = 1,
+) -> BuildResult:
+    events, actors, problems = read_entries(config, sources, drafts, workers)
+    bodies, found = render_bodies(config, [*events, *actors], cache, workers)
     problems += found
-    bodies, found = render_bodies(config, timeline)
+    entries = with_summaries([*events, *actors], bodies)
+    timeline, found = link(
+        [e for e in entries if isinstance(e, Event)], [a for a in entries if isinstance(a, Actor)]
+    )
     problems += found
-    pages, found = render_site(config, sources, timeline, bodies)
+    pages, found = render_site(config, sources, timeline, bodies, workers)
     problems += found
     pages |= export_pages(config, timeline, bodies, pages)
     if not has_errors(problems):

@@ -14,12 +14,14 @@ from pathlib import Path
 from generator import __version__
 from generator import messages as M
 from generator.build import BuildResult, build
+from generator.cache import CACHE_DIR, Cache, inputs_fingerprint
 from generator.config import CONFIG_NAME, Config, parse_config, with_overrides
 from generator.dates import DateError, parse_date
 from generator.diagnostics import Diagnostic, Severity, error, has_errors
 from generator.exports import left_out_of_calendar
 from generator.output import OutputError, check_output_folder, write_site
-from generator.search import SearchError, search_pages
+from generator.parallel import default_workers
+from generator.search import SearchError, index_site
 from generator.slugs import slugify
 from generator.sources import load_sources
 
@@ -144,31 +146,51 @@ def load_config(args: argparse.Namespace) -> tuple[Path, Config, list[Diagnostic
 def run_build(
     args: argparse.Namespace,
 ) -> tuple[Path, Config, BuildResult | None, list[Diagnostic]]:
+    """Build without writing anything (for `check`), on every core."""
     root, config, problems = load_config(args)
     if has_errors(problems):
         return root, config, None, problems
     sources, found = load_sources(root, config)
-    result = build(config, sources, drafts=args.drafts)
+    result = build(config, sources, args.drafts, workers=default_workers())
     return root, config, result, [*problems, *found, *result.diagnostics]
 
 
 def _build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    root, config, result, problems = run_build(args)
+    root, config, problems = load_config(args)
     output = root / config.output_dir
-    if result is not None and not has_errors(problems):
+    if not has_errors(problems):  # refuse a bad output folder before the work, not after
         try:
             check_output_folder(output, root, _protected(root, config))
-            write_site(output, {**result.pages, **search_pages(result.pages)})
         except OutputError as exc:
             problems.append(error(config.output_dir, 0, str(exc)))
-        except SearchError as exc:
-            problems.append(error(config.output_dir, 0, str(exc)))
-    report(root, problems)
     if has_errors(problems):
-        _say(args, "Build failed: nothing was written; the previous output is unchanged.")
-        return FAILED
-    assert result is not None and result.timeline is not None
+        return _failed(args, root, problems)
+    sources, found = load_sources(root, config)
+    problems += found
+    cache = Cache(root / CACHE_DIR)
+    try:
+        inputs = inputs_fingerprint(config, sources, args.drafts)
+        if not found and cache.up_to_date(inputs, output):
+            _say(
+                args,
+                f"Nothing changed: {_shown(output)} is up to date "
+                f"({time.perf_counter() - started:.2f} s)",
+            )
+            return OK
+        result = build(config, sources, args.drafts, cache, default_workers())
+        problems += result.diagnostics
+        if not has_errors(problems):
+            write_site(output, result.pages, finish=index_site)
+            cache.record(inputs, output)
+    except (OutputError, SearchError) as exc:
+        problems.append(error(config.output_dir, 0, str(exc)))
+    finally:
+        cache.close()
+    if has_errors(problems):
+        return _failed(args, root, problems)
+    report(root, problems)
+    assert result.timeline is not None
     t = result.timeline
     elapsed = time.perf_counter() - started
     _say(
@@ -179,6 +201,12 @@ def _build(args: argparse.Namespace) -> int:
     )
     _export_notes(args, config, result)
     return OK
+
+
+def _failed(args: argparse.Namespace, root: Path, problems: list[Diagnostic]) -> int:
+    report(root, problems)
+    _say(args, "Build failed: nothing was written; the previous output is unchanged.")
+    return FAILED
 
 
 def _export_notes(args: argparse.Namespace, config: Config, result: BuildResult) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import PurePosixPath
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -18,7 +17,6 @@ from generator import messages as M
 from generator.dates import DateError, PartialDate, parse_date
 from generator.diagnostics import Diagnostic, error
 from generator.frontmatter import FrontMatter, Value
-from generator.markup import first_paragraph_text
 from generator.model import Actor, Event, Link
 from generator.slugs import is_slug, slugify
 
@@ -156,7 +154,7 @@ def read_event(
     end = fields.date("end", date_order)
     if date is not None and end is not None and end.stop(zone) <= date.start(zone):
         fields.fail(("end",), M.END_BEFORE_START(end=end.display(), start=date.display()))
-    summary = " ".join(fields.text("summary").split()) or first_paragraph_text(matter.body)
+    summary = " ".join(fields.text("summary").split())  # else the body's first paragraph
     event = Event(
         slug=fields.slug(PurePosixPath(path).stem),
         title=" ".join(title.split()),
@@ -172,7 +170,7 @@ def read_event(
         body=matter.body,
         body_line=matter.body_line,
         draft=fields.flag("draft"),
-        extra=MappingProxyType(fields.extra(EVENT_FIELDS)),
+        extra=fields.extra(EVENT_FIELDS),
         lines=matter.lines,
         start=date.start(zone) if date else 0,
         stop=(end or date).stop(zone) if date else 0,
@@ -190,11 +188,11 @@ def read_actor(matter: FrontMatter, path: str) -> tuple[Actor | None, list[Diagn
         aliases=fields.names("aliases"),
         kind=fields.text("kind").lower(),
         role=" ".join(fields.text("role").split()),
-        summary=" ".join(fields.text("summary").split()) or first_paragraph_text(matter.body),
+        summary=" ".join(fields.text("summary").split()),
         links=fields.links("links"),
         body=matter.body,
         body_line=matter.body_line,
-        extra=MappingProxyType(fields.extra(ACTOR_FIELDS)),
+        extra=fields.extra(ACTOR_FIELDS),
         lines=matter.lines,
     )
     return (None if fields.problems else actor), fields.problems

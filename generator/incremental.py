@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from generator.build import BuildResult, read_entry
+from generator.build import BuildResult, body_targets, read_entry, with_summaries
 from generator.config import Config
 from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.exports import export_pages
@@ -72,6 +72,7 @@ class _State:
     entries: dict[str, tuple[bytes, Entry, list[Diagnostic]]] = field(default_factory=dict)
     bodies: dict[str, _Body] = field(default_factory=dict)
     body_targets: Mapping[str, str] = field(default_factory=dict)
+    summaries: dict[str, tuple[Event | Actor, Event | Actor]] = field(default_factory=dict)
     timeline: Timeline | None = None
     pages: Mapping[str, bytes] = field(default_factory=dict)
     render_ok: bool = False  # the previous render had no template problems
@@ -91,9 +92,10 @@ class IncrementalBuilder:
         self.state = state
         state.sources = sources
         events, actors, problems = self._read(state, config, sources)
-        timeline, found = link(events, actors)
+        bodies, changed, found = self._bodies(state, [*events, *actors])
         problems += found
-        bodies, changed, found = self._bodies(state, timeline)
+        events, actors = self._summarize(state, events, actors, bodies, changed)
+        timeline, found = link(events, actors)
         problems += found
         pages, fresh, found = self._render(state, timeline, bodies, changed)
         problems += found
@@ -136,18 +138,15 @@ class IncrementalBuilder:
         return events, actors, problems
 
     def _bodies(
-        self, state: _State, timeline: Timeline
+        self, state: _State, documents: list[Event | Actor]
     ) -> tuple[dict[str, str], set[str], list[Diagnostic]]:
         """Every body's HTML, the source paths whose HTML changed, and the problems."""
-        targets = {e.path: f"events/{e.slug}/index.html" for e in timeline.events}
-        profiles = [t.profile for t in timeline.actors.values() if t.profile is not None]
-        targets |= {a.path: f"actors/{a.slug}/index.html" for a in profiles}
+        targets = body_targets(documents)
         moved = targets != state.body_targets
         renderer = MarkdownRenderer(targets, unsafe_html=state.config.unsafe_html)
         kept: dict[str, _Body] = {}
         changed: set[str] = set()
         problems: list[Diagnostic] = []
-        documents: list[Event | Actor] = [*timeline.events, *profiles]
         for doc in documents:
             body = state.bodies.get(doc.path)
             if (
@@ -165,6 +164,34 @@ class IncrementalBuilder:
         state.bodies = kept
         state.body_targets = targets
         return {path: body.html for path, body in kept.items()}, changed, problems
+
+    def _summarize(
+        self,
+        state: _State,
+        events: list[Event],
+        actors: list[Actor],
+        bodies: Mapping[str, str],
+        changed: set[str],
+    ) -> tuple[list[Event], list[Actor]]:
+        """``with_summaries``, giving back the very same objects for unchanged entries so
+        later stages can keep comparing entries by identity."""
+        kept: dict[str, tuple[Event | Actor, Event | Actor]] = {}
+        done: list[Event | Actor] = []
+        entries: list[Event | Actor] = [*events, *actors]
+        for entry in entries:
+            previous = state.summaries.get(entry.path)
+            summarized: Event | Actor
+            if previous is not None and previous[0] is entry and entry.path not in changed:
+                summarized = previous[1]
+            else:
+                (summarized,) = with_summaries([entry], bodies)
+            kept[entry.path] = (entry, summarized)
+            done.append(summarized)
+        state.summaries = kept
+        return (
+            [e for e in done if isinstance(e, Event)],
+            [a for a in done if isinstance(a, Actor)],
+        )
 
     def _render(
         self, state: _State, timeline: Timeline, bodies: Mapping[str, str], changed: set[str]

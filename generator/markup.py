@@ -31,7 +31,9 @@ SUMMARY_LENGTH = 300
 PAGE_ROOT = "../../"
 
 _TAGS = re.compile(r"<[^>]*>")
-_BLOCK_START = re.compile(r"\s*(#|>|[-*+]\s|\d+[.)]\s|```|~~~|<|!\[|\||\[\^)")
+# A top-level paragraph: Python-Markdown starts each top-level block on a line of its own.
+_PARAGRAPH = re.compile(r"^<p>(.*?)</p>", re.S | re.M)
+_CONTAINERS = ("ul", "ol", "blockquote", "div", "table", "dl")
 
 
 # Links to other source files are rendered as placeholders ("timeline-source:<n>"), so a
@@ -43,11 +45,29 @@ _PLACEHOLDER = re.compile(SOURCE_SCHEME + r":(\d+)")
 
 @dataclass(frozen=True)
 class Body:
-    """A body's HTML before its links to other source files are placed."""
+    """A body's HTML as Python-Markdown wrote it: not yet sanitised, its links to other
+    source files not yet placed. This is what the build cache keeps."""
 
     html: str
     links: tuple[tuple[str, str, int], ...] = ()  # (url as written, content path, line)
     too_deep: bool = False
+
+    def to_json(self) -> list[object]:
+        return [self.html, [list(link) for link in self.links], self.too_deep]
+
+    @staticmethod
+    def from_json(value: object) -> Body | None:
+        """The body a cache entry holds, or None when the entry is not one."""
+        if not isinstance(value, list) or len(value) != 3:
+            return None
+        text, links, too_deep = value
+        if not isinstance(text, str) or not isinstance(too_deep, bool):
+            return None
+        try:
+            found = tuple((str(u), str(t), int(n)) for u, t, n in links)
+        except (TypeError, ValueError):
+            return None
+        return Body(text, found, too_deep)
 
 
 class _SourceLinks(Treeprocessor):
@@ -86,7 +106,7 @@ class _Converter:
         self.links = _SourceLinks(self.md)
         self.md.treeprocessors.register(self.links, "source_links", 1)
 
-    def convert(self, text: str, source: str, first_line: int, unsafe_html: bool) -> Body:
+    def convert(self, text: str, source: str, first_line: int) -> Body:
         self.links.source = source
         self.links.found = []
         try:
@@ -96,24 +116,25 @@ class _Converter:
         links = tuple(
             (url, target, _line_of(text, url, first_line)) for url, target in self.links.found
         )
-        return Body(rendered if unsafe_html else sanitize(rendered), links)
+        return Body(rendered, links)
 
 
 _converter: _Converter | None = None
 
 
-def render_markdown(text: str, source: str, first_line: int, unsafe_html: bool) -> Body:
+def render_markdown(text: str, source: str, first_line: int) -> Body:
     """A body to HTML, links to other source files left as placeholders."""
     global _converter
     if _converter is None:
         _converter = _Converter()
-    return _converter.convert(text, source, first_line, unsafe_html)
+    return _converter.convert(text, source, first_line)
 
 
 def place_links(
-    body: Body, source: str, first_line: int, pages: Mapping[str, str]
+    body: Body, source: str, first_line: int, pages: Mapping[str, str], unsafe_html: bool
 ) -> tuple[str, list[Diagnostic]]:
-    """The final HTML of a body: each link to a source file points to its page."""
+    """The final HTML of a body: sanitised (unless the site allows raw HTML), each link to
+    a source file pointing to its page."""
     if body.too_deep:
         return "", [error(source, first_line, M.BODY_TOO_DEEP())]
     problems: list[Diagnostic] = []
@@ -130,7 +151,8 @@ def place_links(
         fragment = urlsplit(url).fragment
         return PAGE_ROOT + page + (f"#{fragment}" if fragment else "")
 
-    placed = _PLACEHOLDER.sub(place, body.html) if body.links else body.html
+    clean = body.html if unsafe_html else sanitize(body.html)
+    placed = _PLACEHOLDER.sub(place, clean) if body.links else clean
     return placed, problems
 
 
@@ -142,8 +164,8 @@ class MarkdownRenderer:
         self.unsafe_html = unsafe_html
 
     def render(self, text: str, source: str, first_line: int) -> tuple[str, list[Diagnostic]]:
-        body = render_markdown(text, source, first_line, self.unsafe_html)
-        return place_links(body, source, first_line, self.pages)
+        body = render_markdown(text, source, first_line)
+        return place_links(body, source, first_line, self.pages, self.unsafe_html)
 
 
 def sanitize(fragment: str) -> str:
@@ -165,15 +187,12 @@ def sanitize(fragment: str) -> str:
     )
 
 
-def first_paragraph_text(body: str) -> str:
-    """Plain text of the body's first paragraph, for cards and feeds."""
-    for block in re.split(r"\n\s*\n", body.strip()):
-        if block.strip() and not _BLOCK_START.match(block):
-            try:
-                rendered = markdown.markdown(block, extensions=["smarty"])
-            except RecursionError:
-                return ""
-            return shorten(html.unescape(_TAGS.sub("", rendered)))
+def summary_from_html(fragment: str) -> str:
+    """Plain text of a rendered body's first paragraph, for cards and feeds."""
+    for match in _PARAGRAPH.finditer(fragment):
+        before = fragment[: match.start()]
+        if all(before.count(f"<{tag}") == before.count(f"</{tag}>") for tag in _CONTAINERS):
+            return shorten(html.unescape(_TAGS.sub("", match.group(1))))
     return ""
 
 

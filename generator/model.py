@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
 from generator.dates import PartialDate
-
-EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -45,10 +42,8 @@ class Event:
     body: str = ""  # Markdown
     body_line: int = 1
     draft: bool = False
-    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY, compare=False)
-    lines: Mapping[str, int] = field(
-        default_factory=lambda: EMPTY, compare=False
-    )  # field -> source line
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False)  # field -> source line
     start: int = 0  # wall-clock seconds of the start in the site's time zone
     stop: int = 0  # exclusive end of the whole event
 
@@ -76,10 +71,8 @@ class Actor:
     links: tuple[Link, ...] = ()
     body: str = ""
     body_line: int = 1
-    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY, compare=False)
-    lines: Mapping[str, int] = field(
-        default_factory=lambda: EMPTY, compare=False
-    )  # field -> source line
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False)  # field -> source line
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
 
 from generator import messages as M
 
@@ -55,24 +55,66 @@ def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path])
         raise OutputError(M.OUTPUT_FOREIGN(output=output, files=shown))
 
 
-def write_site(output: Path, pages: Mapping[str, bytes]) -> None:
-    """Replace ``output`` by exactly ``pages``; on any failure the old output stays."""
+def write_site(
+    output: Path,
+    pages: Mapping[str, bytes],
+    finish: Callable[[Path], None] | None = None,
+) -> None:
+    """Replace ``output`` by exactly ``pages`` (and what ``finish`` adds to the staged
+    folder, such as a search index); on any failure the old output stays.
+
+    A file whose bytes did not change is hard-linked from the old output rather than
+    written again, so it keeps its modification time (and rsync-style deploys skip it)."""
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.new-", dir=output.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
     try:
+        folders: set[Path] = {staging}
         for path in sorted(pages):
-            target = staging / path
-            if not target.resolve().is_relative_to(staging):  # a page path must stay inside
+            if not _stays_inside(path):
                 raise OutputError(M.OUTPUT_ESCAPE(path=path))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(pages[path])
-        (staging / MANIFEST).write_text("".join(f"{p}\n" for p in sorted(pages)), "utf-8")
+            target = staging / path
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.update(target.parents)
+            data = pages[path]
+            if not _link_if_same(output / path, target, data):
+                target.write_bytes(data)
+        if finish is not None:
+            finish(staging)
+        _write_manifest(staging)
         _swap(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _stays_inside(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return (
+        bool(parts)
+        and not PurePosixPath(path).is_absolute()
+        and ".." not in parts
+        and "\\" not in path
+    )
+
+
+def _link_if_same(existing: Path, target: Path, data: bytes) -> bool:
+    """Hard-link the old output's file when it holds exactly ``data``."""
+    try:
+        if existing.stat().st_size != len(data) or existing.read_bytes() != data:
+            return False
+        os.link(existing, target)
+    except OSError:  # gone, or a file system without hard links
+        return False
+    return True
+
+
+def _write_manifest(staging: Path) -> None:
+    """The list of every file the build wrote, so the next build knows what it owns."""
+    names = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+    (staging / MANIFEST).write_text("".join(f"{n}\n" for n in names), "utf-8")
 
 
 def _swap(staging: Path, output: Path) -> None:

@@ -25,6 +25,7 @@ from generator.dates import MONTHS, Precision, display_range, year_label
 from generator.diagnostics import Diagnostic, error
 from generator.model import Event, Term, Timeline
 from generator.network import build_network
+from generator.parallel import map_chunks
 from generator.sources import Sources
 
 TAXONOMIES = ("actors", "tags", "places")
@@ -354,16 +355,35 @@ def home_events(timeline: Timeline, config: Config) -> Sequence[Event]:
 
 
 def render_site(
-    config: Config, sources: Sources, timeline: Timeline, bodies: Mapping[str, str]
+    config: Config,
+    sources: Sources,
+    timeline: Timeline,
+    bodies: Mapping[str, str],
+    workers: int = 1,
 ) -> tuple[dict[str, bytes], list[Diagnostic]]:
     """Every page of the site, as {output path: bytes}, with the template errors found."""
     renderer = SiteRenderer(config, sources, timeline, bodies)
-    for job in renderer.jobs():
-        renderer.render(job)
-    pages = renderer.pages
+    jobs = list(renderer.jobs())
+    pages: dict[str, bytes] = {}
+    problems: dict[tuple[str, int, str], Diagnostic] = {}
+    for found_pages, found_problems in map_chunks(
+        _render_chunk, (renderer, jobs), range(len(jobs)), workers
+    ):
+        pages |= found_pages
+        problems |= found_problems
     for path, data in static_files(sources):
         pages.setdefault(path, data)
-    return pages, list(renderer.problems.values())
+    return pages, list(problems.values())
+
+
+def _render_chunk(
+    state: tuple[SiteRenderer, list[PageJob]], indices: Sequence[int]
+) -> tuple[dict[str, bytes], dict[tuple[str, int, str], Diagnostic]]:
+    renderer, jobs = state
+    renderer.pages, renderer.problems = {}, {}
+    for i in indices:
+        renderer.render(jobs[i])
+    return renderer.pages, renderer.problems
 
 
 def static_files(sources: Sources) -> Iterator[tuple[str, bytes]]:

@@ -1,17 +1,14 @@
 """The static full-text search index, made by Pagefind from the event pages.
 
 Pagefind is a program (shipped inside its Python package), so this is an edge like
-output.py: it writes the event pages into a temporary folder, runs the indexer over them
-and reads its files back as pages under ``pagefind/``. The CLI adds them to the build's
-pages before writing, so the output folder is still replaced in one atomic swap.
+output.py: the CLI runs it over the staged output folder, after the pages are written and
+before the folder is swapped in, so the output is still replaced in one atomic step.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 
 INDEX_FOLDER = "pagefind"
@@ -25,24 +22,14 @@ class SearchError(Exception):
     """The indexer could not run or failed; the message says why."""
 
 
-def search_pages(pages: Mapping[str, bytes]) -> dict[str, bytes]:
-    """The files of the search index of the event pages among ``pages``, by output path."""
-    events = {p: d for p, d in pages.items() if p.startswith("events/") and p.endswith(".html")}
-    if not events:
-        return {}  # nothing to find; Pagefind refuses an empty site
-    with tempfile.TemporaryDirectory(prefix="timeline-search-") as folder:
-        site = Path(folder)
-        for path, data in events.items():
-            target = site / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        _run_pagefind(site)
-        index = site / INDEX_FOLDER
-        return {
-            f"{INDEX_FOLDER}/{p.relative_to(index).as_posix()}": p.read_bytes()
-            for p in sorted(index.rglob("*"))
-            if p.is_file() and not p.name.startswith(_UNUSED)
-        }
+def index_site(site: Path) -> None:
+    """Add the search index of the event pages of the built site in ``site``."""
+    if not any((site / "events").glob("*/index.html")):
+        return  # nothing to find; Pagefind refuses an empty site
+    _run_pagefind(site)
+    for unused in (site / INDEX_FOLDER).glob("*"):
+        if unused.is_file() and unused.name.startswith(_UNUSED):
+            unused.unlink()
 
 
 def _run_pagefind(site: Path) -> None:

@@ -20,6 +20,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from generator import messages as M
+from generator.cache import CACHE_DIR
 from generator.config import CONFIG_NAME, Config
 from generator.diagnostics import Diagnostic, error
 from generator.sources import (
@@ -29,8 +30,6 @@ from generator.sources import (
     load_sources,
     theme_folder,
 )
-
-CACHE_DIR = ".timeline-cache"
 
 
 class Kind(Enum):

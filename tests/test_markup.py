@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.markup import MarkdownRenderer, first_paragraph_text
+from generator.markup import MarkdownRenderer, summary_from_html
 
 PAGES = {
     "content/events/other.md": "events/other/index.html",
@@ -67,9 +67,15 @@ def test_deep_nesting_does_not_crash() -> None:
     assert problems == [] or "nested too deeply" in problems[0]
 
 
-def test_first_paragraph_skips_headings_and_lists() -> None:
-    assert first_paragraph_text("# Title\n\n- item\n\nThe *real* one.\n\nNext.") == "The real one."
-    assert first_paragraph_text("") == ""
+def summary(markdown: str) -> str:
+    return summary_from_html(render(markdown)[0])
+
+
+def test_summary_is_the_first_top_level_paragraph() -> None:
+    text = '# Title\n\n- item\n\n> quoted\n\nThe *real* "one".\n\nNext.'
+    assert summary(text) == "The real “one”."
+    assert summary("") == ""
+    assert summary("- only\n- a list") == ""
     long = " ".join(["word"] * 200)
-    assert first_paragraph_text(long).endswith("…")
-    assert len(first_paragraph_text(long)) <= 301
+    assert summary(long).endswith("…")
+    assert len(summary(long)) <= 301

@@ -57,3 +57,25 @@ def test_refused_folders(tmp_path: Path, name: str) -> None:
     (root / "content" / "events").mkdir(parents=True)
     with pytest.raises(OutputError, match="output folder"):
         check_output_folder(root / name, root, {"content": root / "content"})
+
+
+def test_unchanged_files_are_kept_changed_ones_rewritten(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"same.html": b"same", "changed.html": b"old"})
+    same, changed = (out / "same.html").stat(), (out / "changed.html").stat()
+    write_site(out, {"same.html": b"same", "changed.html": b"new"})
+    assert (out / "same.html").stat().st_ino == same.st_ino
+    assert (out / "changed.html").stat().st_ino != changed.st_ino
+    assert snapshot(out) == {
+        "same.html": b"same",
+        "changed.html": b"new",
+        MANIFEST: b"changed.html\nsame.html\n",
+    }
+
+
+def test_finish_adds_files_that_the_manifest_lists(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(
+        out, {"index.html": b"x"}, finish=lambda staged: (staged / "extra.js").write_text("y")
+    )
+    assert sorted((out / MANIFEST).read_text().splitlines()) == ["extra.js", "index.html"]

@@ -92,3 +92,15 @@ def test_the_same_input_gives_the_same_bytes() -> None:
         f"{E}e{i}.md": event(f"E{i}", f"2023-0{1 + i % 9}", actors="[A, B]") for i in range(30)
     }
     assert build_files(files).pages == build_files(dict(reversed(files.items()))).pages
+
+
+def test_missing_summaries_come_from_the_first_paragraph() -> None:
+    result = build_files(
+        {
+            E + "a.md": "---\ntitle: A\ndate: 2023\n---\n## Heading\n\nFirst *one*.\n\nSecond.\n",
+            E + "b.md": "---\ntitle: B\ndate: 2024\nsummary: Given.\n---\nBody.\n",
+        }
+    )
+    assert result.timeline is not None
+    assert [e.summary for e in result.timeline.events] == ["First one.", "Given."]
+    assert '<p class="summary">First one.</p>' in result.pages["index.html"].decode()

@@ -1,0 +1,125 @@
+"""The build cache: rendered Markdown kept between builds in ``.timeline-cache/``.
+
+Keys are hashes of everything a value depends on (the generator's version, the source path,
+the body's text and line), so a stale entry can never be found, only left unused. Values are
+plain JSON, never pickles, and bodies are sanitised after they are read, so even a cache
+folder planted in a hostile repository cannot run code or inject script. Any problem with
+the cache file makes it an empty cache: deleting it only makes the next build slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import markdown
+
+from generator import __version__
+from generator.config import Config
+from generator.sources import Sources
+
+CACHE_DIR = ".timeline-cache"
+_FILE = "cache.sqlite"
+_SCHEMA = "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+# Rendered HTML changes when timeline or Python-Markdown changes.
+_SALT = f"timeline {__version__}; markdown {markdown.__version__}"
+
+
+def key(*parts: str | int) -> str:
+    digest = hashlib.blake2b(_SALT.encode(), digest_size=20)
+    for part in parts:
+        data = str(part).encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def inputs_fingerprint(config: Config, sources: Sources, drafts: bool) -> str:
+    """A hash of everything a build reads: the same value means the same output."""
+    digest = hashlib.blake2b(f"{_SALT}; {config!r}; drafts={drafts}".encode(), digest_size=20)
+    files: list[tuple[str, bytes]] = [(f"content/{s.path}", s.data) for s in sources.content]
+    files += [(f"templates/{n}", t.encode()) for n, (t, _) in sources.site_templates.items()]
+    files += [(f"static/{n}", d) for n, d in sources.site_static.items()]
+    for theme in sources.themes:
+        files += [(f"{theme.name}/t/{n}", t.encode()) for n, (t, _) in theme.templates.items()]
+        files += [(f"{theme.name}/s/{n}", d) for n, d in theme.static.items()]
+    for name, data in files:
+        digest.update(len(name).to_bytes(8, "little") + name.encode("utf-8", "surrogatepass"))
+        digest.update(len(data).to_bytes(8, "little") + data)
+    return digest.hexdigest()
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """A hash of the names, sizes and modification times of the files under ``folder``:
+    it changes when anyone touches the output after a build."""
+    digest = hashlib.blake2b(digest_size=20)
+    try:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                info = path.stat()
+                digest.update(
+                    f"{path.relative_to(folder)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode(
+                        "utf-8", "surrogatepass"
+                    )
+                )
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+class Cache:
+    """A map from keys to JSON values. ``Cache(None)`` keeps nothing."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.db: sqlite3.Connection | None = None
+        if folder is None:
+            return
+        try:
+            folder.mkdir(exist_ok=True)
+            self.db = sqlite3.connect(folder / _FILE, timeout=10, isolation_level=None)
+            self.db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error):
+            self.db = None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, object]:
+        wanted = list(keys)
+        found: dict[str, object] = {}
+        if self.db is None:
+            return found
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, value FROM cache WHERE key IN ({marks})"
+                for k, value in self.db.execute(query, chunk):
+                    with contextlib.suppress(ValueError):
+                        found[k] = json.loads(value)
+        except sqlite3.Error:
+            return {}
+        return found
+
+    def put_many(self, items: Mapping[str, object]) -> None:
+        if self.db is None or not items:
+            return
+        rows = [(k, json.dumps(v, ensure_ascii=False)) for k, v in items.items()]
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", rows)
+            self.db.execute("COMMIT")
+
+    def up_to_date(self, inputs: str, output: Path) -> bool:
+        """Whether the last build had these inputs and its output is untouched since."""
+        last = self.get_many(["last-build"]).get("last-build")
+        return last == [inputs, folder_fingerprint(output)]
+
+    def record(self, inputs: str, output: Path) -> None:
+        self.put_many({"last-build": [inputs, folder_fingerprint(output)]})
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None

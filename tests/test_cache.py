@@ -1,0 +1,106 @@
+"""The build cache: a cached build equals a cold one byte for byte, a build with nothing
+changed is skipped, and every kind of change is seen."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SITES, run_cli, snapshot, write_files
+
+
+@pytest.fixture
+def basic(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(SITES / "basic", root)
+    return root
+
+
+def build(root: Path) -> str:
+    result = run_cli("build", cwd=root)
+    assert result.code == 0, result.err
+    return result.out
+
+
+def cold(root: Path, tmp_path: Path) -> dict[str, bytes]:
+    """The same site built from scratch elsewhere, with no cache."""
+    fresh = tmp_path / "cold"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", ".timeline-cache"))
+    build(fresh)
+    return snapshot(fresh / "output")
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "text"),
+    [
+        (
+            "event",
+            "content/events/moon.md",
+            "---\ntitle: Moon landing\ndate: 1969-07-20\n---\nNew.\n",
+        ),
+        (
+            "actor",
+            "content/actors/brutus.md",
+            "---\nname: Brutus the Younger\naliases: [Brutus]\n---\nX.\n",
+        ),
+        (
+            "template",
+            "templates/event.html",
+            '{% extends "default/event.html" %}{% block title %}T{% endblock %}',
+        ),
+        ("static", "static/CNAME", "timeline.example.org\n"),
+        ("config", "timeline.toml", 'title = "Renamed"\n'),
+        (
+            "link target",
+            "content/events/vesuvius.md",
+            "---\ntitle: V\ndate: 79\nslug: vesuvius-79\n---\nX\n",
+        ),
+    ],
+)
+def test_each_change_is_seen_and_cached_equals_cold(
+    basic: Path, tmp_path: Path, change: str, path: str, text: str
+) -> None:
+    build(basic)
+    assert build(basic).startswith("Nothing changed")
+    write_files(basic, {path: text})
+    assert build(basic).startswith("Built ")
+    assert snapshot(basic / "output") == cold(basic, tmp_path)
+
+
+def test_touching_the_output_triggers_a_build(basic: Path) -> None:
+    build(basic)
+    (basic / "output" / "index.html").write_text("tampered")
+    assert build(basic).startswith("Built ")
+    assert (basic / "output" / "index.html").read_text() != "tampered"
+
+
+def test_drafts_and_base_url_are_inputs_too(basic: Path) -> None:
+    build(basic)
+    assert run_cli("build", "--drafts", cwd=basic).out.startswith("Built ")
+    assert run_cli("build", "--base-url", "https://x.org/", cwd=basic).out.startswith("Built ")
+
+
+def test_a_planted_cache_cannot_inject_script(basic: Path) -> None:
+    build(basic)
+    db = sqlite3.connect(basic / ".timeline-cache" / "cache.sqlite")
+    db.execute(
+        "UPDATE cache SET value = ? WHERE key != 'last-build'",
+        ('["<p>x</p><script>alert(1)</script>", [], false]',),
+    )
+    db.execute("DELETE FROM cache WHERE key = 'last-build'")
+    db.commit()
+    db.close()
+    build(basic)
+    page = (basic / "output" / "events" / "moon" / "index.html").read_text()
+    assert "<script>alert(1)</script>" not in page
+
+
+def test_a_broken_cache_file_is_an_empty_cache(basic: Path, tmp_path: Path) -> None:
+    (basic / ".timeline-cache").mkdir()
+    (basic / ".timeline-cache" / "cache.sqlite").write_bytes(b"not a database" * 100)
+    build(basic)
+    assert snapshot(basic / "output") == cold(basic, tmp_path)
