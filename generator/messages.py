@@ -192,6 +192,13 @@ OUTPUT_FOREIGN = Message(
     "{output} holds files timeline did not write ({files}); move them to the site's static/ "
     "folder to publish them, or delete them",
 )
+SEARCH_TIMEOUT = Message(
+    "search-timeout", "the search indexer took more than {seconds} s and was stopped"
+)
+SEARCH_FAILED = Message(
+    "search-failed",
+    "the search indexer (pagefind) failed: {reason}; is the 'pagefind[bin]' package installed?",
+)
 OUTPUT_ESCAPE = Message("output-escape", "refusing to write {path}: outside the output folder")
 
 # Configuration --------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from generator import messages as M
+
 INDEX_FOLDER = "pagefind"
 EVENT_PAGES = "events/**/*.html"
 TIMEOUT = 300  # seconds; 10,000 events index in a few seconds
@@ -48,13 +50,8 @@ def _run_pagefind(site: Path) -> None:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
-        raise SearchError(
-            f"the search indexer took more than {TIMEOUT} s and was stopped"
-        ) from None
+        raise SearchError(M.SEARCH_TIMEOUT(seconds=TIMEOUT)) from None
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
         reason = detail[-1] if detail else f"exit code {done.returncode}"
-        raise SearchError(
-            f"the search indexer (pagefind) failed: {reason}; is the "
-            "'pagefind[bin]' package installed?"
-        )
+        raise SearchError(M.SEARCH_FAILED(reason=reason))
