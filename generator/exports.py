@@ -8,6 +8,7 @@ historical numbering (-44 is 44 BC), because TimelineJS labels a negative year y
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -20,6 +21,7 @@ import icalendar
 from generator.config import Config
 from generator.dates import PartialDate, Precision, display_range
 from generator.feeds import absolute_links, event_path, feed_pages, instant, site_url
+from generator.markup import sanitize
 from generator.model import Event, Timeline
 from generator.slugs import slugify
 
@@ -68,16 +70,17 @@ def tljs_event(config: Config, timeline: Timeline, event: Event, body: str) -> d
     if event.end is not None:
         slide["end_date"] = tljs_date(event.end)
     written = event.extra.get("display_date")  # e.g. "Spring 1944", kept from an import
-    slide["display_date"] = (
+    # TimelineJS writes these strings into the page as HTML, so they are escaped here.
+    slide["display_date"] = html.escape(
         written if isinstance(written, str) else display_range(event.date, event.end, event.circa)
     )
     if config.base_url:
         url = site_url(config.base_url, event_path(event))
         body = absolute_links(body, url) + f'<p><a href="{url}">Read more</a></p>'
-    slide["text"] = {"headline": event.title, "text": body}
+    slide["text"] = {"headline": html.escape(event.title), "text": body}
     actors = timeline.links[event.slug].actors
     if actors:  # TimelineJS3 puts each group on a row of its own: the first actor's
-        slide["group"] = actors[0].name
+        slide["group"] = html.escape(actors[0].name)
     media = _media(event.extra.get("media"))
     if media:
         slide["media"] = media
@@ -89,7 +92,9 @@ def tljs_event(config: Config, timeline: Timeline, event: Event, body: str) -> d
 
 def timeline_json(config: Config, timeline: Timeline, bodies: Mapping[str, str]) -> bytes:
     """The whole timeline in TimelineJS3's JSON format, events in time order."""
-    title: dict[str, Any] = {"text": {"headline": config.title, "text": config.description}}
+    title: dict[str, Any] = {
+        "text": {"headline": html.escape(config.title), "text": html.escape(config.description)}
+    }
     data: dict[str, Any] = {
         "title": title,
         "events": [
@@ -115,6 +120,9 @@ def _media(
     for key in ("url", "thumbnail", "link"):
         if key in found and urlsplit(found[key]).scheme not in ("http", "https"):
             del found[key]
+    for key in ("caption", "credit"):  # TimelineJS shows these as HTML
+        if key in found:
+            found[key] = sanitize(found[key])
     return found if ("url" in found or "color" in found) else {}
 
 

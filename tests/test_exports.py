@@ -3,6 +3,7 @@ readers: the json module and TimelineJS3 itself in chromium, and the icalendar p
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -134,7 +135,7 @@ def test_timelinejs3_renders_the_example_timeline(
 
     assert isinstance(browser_context, BrowserContext)
     data = json.loads((example_site / "timeline.json").read_bytes())
-    headlines = [e["text"]["headline"] for e in data["events"]]
+    headlines = [html.unescape(e["text"]["headline"]) for e in data["events"]]
     assert len(headlines) == len(list((REPO / "content" / "events").glob("*.md")))
     www = tmp_path / "www"
     www.mkdir()
