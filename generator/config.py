@@ -43,6 +43,7 @@ class Config:
     home_limit: int = 300
     page_size: int = 100  # events per page of a year, actor, tag or place
     unsafe_html: bool = False
+    search: bool = True  # a Pagefind index; large sites may turn it off to build faster
     theme_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -62,6 +63,7 @@ _KINDS: dict[str, tuple[type, str]] = {
     "home_limit": (int, "an integer"),
     "page_size": (int, "an integer"),
     "unsafe_html": (bool, "true or false"),
+    "search": (bool, "true or false"),
 }
 _ALL_KEYS = sorted(_KINDS)
 

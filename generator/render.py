@@ -197,6 +197,7 @@ class SiteRenderer:
             "actors": len(timeline.actors),
             "tags": len(timeline.tags),
             "places": len(timeline.places),
+            "search": config.search,
         }
         self.env.globals["theme"] = dict(config.theme_options)
         self.env.globals["year_slug"] = year_slug

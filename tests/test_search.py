@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, write_files
 from tests.static_server import serve_folder
 
 EVENTS = sorted((REPO / "content" / "events").glob("*.md"))
@@ -112,3 +112,17 @@ def test_a_site_without_events_builds_without_an_index(site: Callable[..., Path]
     assert result.code == 0, result.err
     assert (root / "output" / "index.html").is_file()
     assert not (root / "output" / "pagefind").exists()
+
+
+def test_search_can_be_turned_off(tmp_path: Path) -> None:
+    root = write_files(
+        tmp_path / "site",
+        {
+            "timeline.toml": 'title = "T"\nsearch = false\n',
+            "content/events/a.md": "---\ntitle: A\ndate: 2023\n---\nWords.\n",
+        },
+    )
+    assert run_cli("build", "--quiet", cwd=root).code == 0
+    assert not (root / "output" / "pagefind").exists()
+    page = (root / "output" / "events" / "a" / "index.html").read_text("utf-8")
+    assert "search.js" not in page and 'role="search"' not in page
