@@ -202,8 +202,24 @@ class SiteRenderer:
         self.env.globals["theme"] = dict(config.theme_options)
         self.env.globals["year_slug"] = year_slug
         self.env.globals["timeline_links"] = timeline.links
+        self.env.globals["card"] = self.card
+        self.cards: dict[tuple[str, str, int], Markup] = {}
         self.problems: dict[tuple[str, int, str], Diagnostic] = {}
         self.pages: dict[str, bytes] = {}
+
+    @jinja2.pass_context
+    def card(self, context: jinja2.runtime.Context, event: Event, heading: int = 4) -> Markup:
+        """partials/card.html for ``event``: an event's card shows on its year's page, its
+        actors', tags' and place's pages and the home page, so each card is rendered once
+        per folder depth and heading level, then reused."""
+        key = (event.slug, context["root"], heading)
+        found = self.cards.get(key)
+        if found is None:
+            template = self.env.get_template("partials/card.html")
+            links = self.timeline.links[event.slug]
+            found = Markup(template.render(event=event, links=links, heading=heading, root=key[1]))
+            self.cards[key] = found
+        return found
 
     def render(self, job: PageJob) -> None:
         context = job.context()
