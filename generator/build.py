@@ -161,7 +161,7 @@ def build(
     pages |= export_pages(config, timeline, bodies, pages)
     if not has_errors(problems):
         origins = {f"events/{e.slug}/index.html": e.path for e in timeline.events}
-        problems += broken_links(pages, origins, site_root_path(config.base_url))
+        problems += broken_links(pages, origins, site_root_path(config.base_url), workers)
     return BuildResult(
         pages=MappingProxyType(pages),
         diagnostics=tuple(sorted(set(problems), key=sort_key)),
