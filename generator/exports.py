@@ -27,8 +27,10 @@ from generator.slugs import slugify
 
 # TimelineJS3 switches to its year-only "cosmological" scale beyond JavaScript's dates.
 JS_DATE_YEARS = 271_820
-_DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second")
-_LEVELS = (
+MEDIA_KEYS = ("url", "caption", "credit", "thumbnail", "alt", "title", "link")
+# TimelineJS3's date fields and the precision each one gives a date (the importer too).
+DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second")
+FIELD_PRECISIONS = (
     Precision.YEAR,
     Precision.MONTH,
     Precision.DAY,
@@ -58,7 +60,7 @@ def tljs_date(when: PartialDate) -> dict[str, str]:
     values = (when.year, when.month, when.day, when.hour, when.minute, when.second)
     found = {
         name: str(value)
-        for name, value, level in zip(_DATE_FIELDS, values, _LEVELS, strict=True)
+        for name, value, level in zip(DATE_FIELDS, values, FIELD_PRECISIONS, strict=True)
         if when.precision >= level
     }
     found["display_date"] = when.display()
@@ -108,7 +110,7 @@ def timeline_json(config: Config, timeline: Timeline, bodies: Mapping[str, str])
 
 def _media(
     value: object,
-    keys: tuple[str, ...] = ("url", "caption", "credit", "thumbnail", "alt", "title", "link"),
+    keys: tuple[str, ...] = MEDIA_KEYS,
 ) -> dict[str, str]:
     """An event's ``media:`` (or ``background:``) front matter: a URL, or a mapping of
     TimelineJS3's keys. Only http(s) URLs pass; other keys must be text."""

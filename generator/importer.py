@@ -27,20 +27,11 @@ from typing import Any
 
 from generator.dates import DateError, PartialDate, Precision, make_date
 from generator.diagnostics import Diagnostic, error, has_errors, warning
+from generator.exports import DATE_FIELDS, FIELD_PRECISIONS, MEDIA_KEYS
 from generator.markup import shorten
 from generator.slugs import is_slug, slugify
 
 GROUPINGS = ("actors", "tags")
-MEDIA_KEYS = ("url", "caption", "credit", "thumbnail", "alt", "title", "link")
-_DATE_KEYS = ("year", "month", "day", "hour", "minute", "second")
-_PRECISIONS = (
-    Precision.YEAR,
-    Precision.MONTH,
-    Precision.DAY,
-    Precision.MINUTE,
-    Precision.MINUTE,
-    Precision.SECOND,
-)
 _TAGS = re.compile(r"<[^>]*>")
 _TIME = re.compile(
     r"(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?(?:[.,]\d+)?\s*([ap])?\.?\s*(?:m\.?)?", re.IGNORECASE
@@ -280,12 +271,12 @@ def _slide(
 def _date(fields: Mapping[str, Any]) -> PartialDate:
     """A TimelineJS date object at the precision of its last field given. Years are kept as
     written: TimelineJS shows year -44 as 44 BCE, and has no year 0 either."""
-    values = [re.sub(r"[\s,]+", "", _string(fields.get(k))) for k in _DATE_KEYS]
+    values = [re.sub(r"[\s,]+", "", _string(fields.get(k))) for k in DATE_FIELDS]
     if not values[0]:
         raise DateError("it has no year")
     numbers: list[int] = []
     precision = Precision.YEAR
-    for key, value, level in zip(_DATE_KEYS, values, _PRECISIONS, strict=True):
+    for key, value, level in zip(DATE_FIELDS, values, FIELD_PRECISIONS, strict=True):
         if not value:
             break
         if not re.fullmatch(r"-?\d+", value):
