@@ -8,6 +8,7 @@ historical numbering (-44 is 44 BC), because TimelineJS labels a negative year y
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from collections.abc import Mapping
@@ -150,16 +151,29 @@ def calendar_ics(config: Config, timeline: Timeline, zone: tzinfo) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", config.title)
     host = urlsplit(config.base_url).netloc or slugify(config.title)
+    events = []
     for event in timeline.events:
         if in_calendar(event):
-            calendar.add_component(_vevent(config, timeline, event, zone, host))
-    data: bytes = calendar.to_ical()
-    return data
+            links = timeline.links[event.slug]
+            places = tuple(t.name for t in links.places)
+            tags = tuple(t.name for t in links.tags)
+            events.append(_vevent(event, config.base_url, zone, host, places, tags))
+    head: bytes = calendar.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    return head.removesuffix(end) + b"".join(events) + end
 
 
+# Folding lines makes icalendar slow; the dev server rebuilds the calendar on every save,
+# so each event's VEVENT is kept for as long as nothing it shows has changed.
+@functools.lru_cache(maxsize=100_000)
 def _vevent(
-    config: Config, timeline: Timeline, event: Event, zone: tzinfo, host: str
-) -> icalendar.Event:
+    event: Event,
+    base_url: str,
+    zone: tzinfo,
+    host: str,
+    places: tuple[str, ...],
+    tags: tuple[str, ...],
+) -> bytes:
     start = instant(event.date, zone)
     assert start is not None  # in_calendar() checked the year
     item = icalendar.Event()
@@ -175,19 +189,18 @@ def _vevent(
         item.add("dtstart", start.date())
         item.add("dtend", _day_after(event.end or event.date) or start.date() + timedelta(1))
     description = event.summary
-    if config.base_url:
-        url = site_url(config.base_url, event_path(event))
+    if base_url:
+        url = site_url(base_url, event_path(event))
         item.add("url", url)
         description = f"{description}\n\n{url}".strip()
     if description:
         item.add("description", description)
-    places = [t.name for t in timeline.links[event.slug].places]
     if places:
         item.add("location", ", ".join(places))
-    tags = [t.name for t in timeline.links[event.slug].tags]
     if tags:
-        item.add("categories", tags)
-    return item
+        item.add("categories", list(tags))
+    data: bytes = item.to_ical()
+    return data
 
 
 def _day_after(when: PartialDate) -> date | None:
