@@ -79,3 +79,11 @@ def test_summary_is_the_first_top_level_paragraph() -> None:
     long = " ".join(["word"] * 200)
     assert summary(long).endswith("…")
     assert len(summary(long)) <= 301
+
+
+def test_raw_html_is_kept_only_when_the_site_allows_it() -> None:
+    raw = '<div class="note" onclick="x()">Hi <script>s()</script></div>'
+    kept, _ = MarkdownRenderer(PAGES, unsafe_html=True).render(raw, "content/events/a.md", 1)
+    cleaned, _ = MarkdownRenderer(PAGES).render(raw, "content/events/a.md", 1)
+    assert kept == raw
+    assert cleaned == '<div class="note">Hi </div>'
