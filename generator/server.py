@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import html
 import ipaddress
+import itertools
 import mimetypes
 import socket
 import sys
@@ -47,6 +48,15 @@ BURST_QUIET = 0.1
 BURST_WINDOW = 1.0
 KEEPALIVE = 15.0  # seconds between SSE comments that keep idle streams open
 REQUEST_WAIT = 30.0  # longest a request waits for a running build
+# A connection that sends nothing for IDLE_TIMEOUT seconds (an idle keep-alive, a client
+# that connects and goes quiet, a request trickling in byte by byte) is closed, so such
+# clients cannot pile up threads forever; Apache's KeepAliveTimeout is the same 5 s.
+IDLE_TIMEOUT = 5.0
+# Each live-reload stream holds a thread for as long as its page is open, and a stream
+# whose page has gone is only noticed at the next write. Keep at most MAX_STREAMS: a new
+# stream closes the oldest one (a browser tab that is still open reconnects after a
+# second), so many streams that are opened and never read cannot exhaust the threads.
+MAX_STREAMS = 32
 PREFIX = "/__timeline__/"
 LOOPBACK_NAMES = ("localhost", "localhost.")
 
@@ -88,6 +98,8 @@ class Preview:
         self.port: int = self.server.server_address[1]
         self.watcher: Watcher | None = None
         self.threads: list[threading.Thread] = []
+        self.streams: dict[int, None] = {}  # open SSE streams, oldest first
+        self.stream_ids = itertools.count()
 
     @property
     def url(self) -> str:
@@ -236,12 +248,35 @@ class Preview:
             self.cond.wait_for(lambda: not self.building or self.stopping, REQUEST_WAIT)
             return self.snapshot
 
-    def wait_newer(self, epoch: int, timeout: float) -> int | None:
-        """The current epoch once it is newer than ``epoch``; None on timeout or stop."""
+    def wait_newer(self, epoch: int, timeout: float, stream: int | None = None) -> int | None:
+        """The current epoch once it is newer than ``epoch``; None on timeout or stop, or
+        when ``stream`` was closed to make room for newer ones."""
+
+        def ended() -> bool:
+            return self.stopping or (stream is not None and stream not in self.streams)
+
         with self.cond:
-            self.cond.wait_for(lambda: self.snapshot.epoch > epoch or self.stopping, timeout)
-            newer = self.snapshot.epoch > epoch and not self.stopping
+            self.cond.wait_for(lambda: self.snapshot.epoch > epoch or ended(), timeout)
+            newer = self.snapshot.epoch > epoch and not ended()
             return self.snapshot.epoch if newer else None
+
+    def open_stream(self) -> int:
+        """Register a new SSE stream; close the oldest beyond MAX_STREAMS."""
+        with self.cond:
+            stream = next(self.stream_ids)
+            self.streams[stream] = None
+            while len(self.streams) > MAX_STREAMS:
+                del self.streams[next(iter(self.streams))]
+                self.cond.notify_all()  # its thread wakes, sees it is gone and ends
+            return stream
+
+    def streaming(self, stream: int) -> bool:
+        with self.cond:
+            return stream in self.streams and not self.stopping
+
+    def close_stream(self, stream: int) -> None:
+        with self.cond:
+            self.streams.pop(stream, None)
 
     def allowed_host(self, header: str | None) -> bool:
         """Refuse requests for other host names, so a web page cannot reach the preview
@@ -302,6 +337,11 @@ def is_loopback(host: str) -> bool:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog. socketserver's default of 5 drops the connections of a burst
+    # of clients (a page loading its assets, tabs reloading together) while the accept
+    # thread waits for the GIL, and a dropped connection is retried only after 1, 3, 7...
+    # seconds. The kernel caps this at net.core.somaxconn.
+    request_queue_size = 128
     preview: Preview
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -319,6 +359,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "timeline-preview"
+    timeout = IDLE_TIMEOUT  # on every read and write of the connection's socket
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the author watches the build, not the requests
@@ -328,7 +369,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         preview = self.server.preview
-        if not preview.allowed_host(self.headers.get("Host")):
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1:  # RFC 9112 3.2: a missing or repeated Host is a bad request
+            self.send_error(HTTPStatus.BAD_REQUEST, "One Host header is required")
+            return
+        if not preview.allowed_host(hosts[0]):
             self._send(HTTPStatus.FORBIDDEN, b"Unknown host name.\n", "text/plain")
             return
         path = request_path(self.path)
@@ -394,16 +439,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        if self.command == "HEAD":
+            return  # headers only: a stream would never end
         self.wfile.write(b"retry: 1000\n\n")
         self.wfile.flush()
-        while not preview.stopping:
-            epoch = preview.wait_newer(seen, KEEPALIVE)
-            if epoch is None:
-                self.wfile.write(b": keepalive\n\n")
-            else:
-                self.wfile.write(f"event: reload\ndata: {epoch}\n\n".encode())
-                seen = epoch
-            self.wfile.flush()
+        stream = preview.open_stream()
+        try:
+            while preview.streaming(stream):
+                epoch = preview.wait_newer(seen, KEEPALIVE, stream)
+                if epoch is not None:
+                    self.wfile.write(f"event: reload\ndata: {epoch}\n\n".encode())
+                    seen = epoch
+                elif preview.streaming(stream):
+                    self.wfile.write(b": keepalive\n\n")
+                self.wfile.flush()
+        finally:
+            preview.close_stream(stream)
 
 
 def request_path(target: str) -> str | None:
