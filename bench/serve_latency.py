@@ -33,6 +33,16 @@ GAP = 1.2  # seconds between edits: longer than the server's burst window (1 s)
 TITLE = re.compile(r"^title: .*$", re.M)
 
 
+def wait_for_line(server: subprocess.Popen[str], marker: str) -> str:
+    """The first line of the server's output that contains ``marker``."""
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    while marker not in line:
+        assert line, f"the server exited before printing {marker!r}"
+        line = server.stdout.readline()
+    return line
+
+
 def edited_files(site: Path, count: int) -> list[Path]:
     files = sorted((site / "content" / "events").glob("*.md"))
     step = max(1, len(files) // count)
@@ -53,11 +63,7 @@ def timeline_latencies(site: Path, edits: int) -> tuple[float, list[float]]:
         text=True,
     )
     try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        while "Serving" not in line:
-            assert line, "timeline serve exited"
-            line = server.stdout.readline()
+        line = wait_for_line(server, "Serving")
         first_build = time.perf_counter() - started
         match = re.search(r":(\d+)/", line)
         assert match is not None
@@ -147,11 +153,7 @@ def hugo_rebuilds(hugo: Path, site: Path, edits: int) -> tuple[str, float, list[
         text=True,
     )
     try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        while "Web Server is available" not in line:
-            assert line, "hugo server exited"
-            line = server.stdout.readline()
+        wait_for_line(server, "Web Server is available")
         first_build = time.perf_counter() - started
         times = []
         for i, path in enumerate(edited_files(site, edits)):
