@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
 ]
 
 MINIMAL_CONFIG = 'title = "Test timeline"\n'
+MakeSite = Callable[[dict[str, str | bytes]], Path]
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -46,7 +47,7 @@ def event_file(title: str, date: str, body: str = "Body.", **fields: str) -> str
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
+def site(tmp_path: Path) -> MakeSite:
     """Make a site in tmp_path/site from files; timeline.toml is added if missing."""
 
     def make(files: dict[str, str | bytes]) -> Path:

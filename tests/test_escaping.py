@@ -10,7 +10,7 @@ from pathlib import Path
 
 import icalendar
 
-from tests.conftest import run_cli, write_files
+from tests.conftest import MakeSite, run_cli, write_files
 
 NASTY = "Tom & \"Jerry\" <script>alert('x')</script> ]]> --> \\ ; , :\u202e \U0001f600"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -58,11 +58,9 @@ def test_every_export_keeps_hostile_text_as_text(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
 
 
-def test_timelinejs_media_captions_are_sanitised(tmp_path: Path) -> None:
-    root = write_files(
-        tmp_path / "site",
+def test_timelinejs_media_captions_are_sanitised(site: MakeSite) -> None:
+    root = site(
         {
-            "timeline.toml": 'title = "T"\n',
             "content/events/e.md": "---\ntitle: E\ndate: 2023\nmedia:\n"
             "  url: https://example.org/a.jpg\n"
             "  caption: '<img src=x onerror=alert(1)><b>ok</b>'\n"

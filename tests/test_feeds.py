@@ -4,16 +4,14 @@ HTML parser independent of the code that wrote them."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
 from generator.cli import github_annotation
 from generator.config import Config
 from generator.diagnostics import Diagnostic, Severity
-from tests.conftest import run_cli
+from tests.conftest import MakeSite, run_cli
 from tests.helpers import build_files, event
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -142,9 +140,6 @@ def test_event_pages_have_title_description_canonical_and_open_graph_tags() -> N
         "website",
     )
     assert "canonical" not in _head(result.pages["404.html"]).links
-
-
-MakeSite = Callable[[dict[str, str | bytes]], Path]
 
 
 def test_build_says_what_the_exports_left_out(site: MakeSite) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.slugs import MAX_LENGTH, is_slug, slugify
-from tests.conftest import run_cli, snapshot, write_files
+from tests.conftest import MakeSite, run_cli, snapshot, write_files
 
 
 @given(st.text(max_size=200))
@@ -23,11 +23,9 @@ def test_any_text_gives_a_safe_slug(text: str) -> None:
     assert slugify(slug) == slug
 
 
-def test_file_names_with_spaces_and_other_scripts(tmp_path: Path) -> None:
-    root = write_files(
-        tmp_path / "site",
+def test_file_names_with_spaces_and_other_scripts(site: MakeSite) -> None:
+    root = site(
         {
-            "timeline.toml": 'title = "T"\n',
             "content/events/Встреча в Москве.md": "---\ntitle: Встреча\ndate: 2023\n"
             "actors: [Сергей Лавров]\n---\nТекст.\n",
             "content/events/sub folder/東京 会議.md": "---\ntitle: 会議\ndate: 2024\n---\n",
@@ -65,11 +63,9 @@ def test_symlinks_out_of_the_content_folder_are_refused(tmp_path: Path) -> None:
     assert not (root / "output").exists()
 
 
-def test_huge_and_deep_files_end_in_a_clear_answer(tmp_path: Path) -> None:
-    root = write_files(
-        tmp_path / "site",
+def test_huge_and_deep_files_end_in_a_clear_answer(site: MakeSite) -> None:
+    root = site(
         {
-            "timeline.toml": 'title = "T"\n',
             "content/events/ok.md": "---\ntitle: OK\ndate: 2023\n---\n",
         },
     )

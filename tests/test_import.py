@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,11 @@ from generator.dates import DateError, Precision, display_range, make_date, pars
 from generator.entries import read_event
 from generator.frontmatter import read_front_matter
 from generator.importer import read_slides
-from tests.conftest import REPO, run_cli, snapshot
+from tests.conftest import REPO, MakeSite, run_cli, snapshot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "import"
 TIMELINE = FIXTURES / "timelinejs.json"
 SHEET = FIXTURES / "sheet.csv"
-MakeSite = Callable[[dict[str, str | bytes]], Path]
 
 
 def _event(path: Path) -> object:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_cli, write_files
+from tests.conftest import REPO, MakeSite, run_cli
 from tests.static_server import serve_folder
 
 EVENTS = sorted((REPO / "content" / "events").glob("*.md"))
@@ -114,9 +114,8 @@ def test_a_site_without_events_builds_without_an_index(site: Callable[..., Path]
     assert not (root / "output" / "pagefind").exists()
 
 
-def test_search_can_be_turned_off(tmp_path: Path) -> None:
-    root = write_files(
-        tmp_path / "site",
+def test_search_can_be_turned_off(site: MakeSite) -> None:
+    root = site(
         {
             "timeline.toml": 'title = "T"\nsearch = false\n',
             "content/events/a.md": "---\ntitle: A\ndate: 2023\n---\nWords.\n",

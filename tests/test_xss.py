@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_cli, write_files
+from tests.conftest import MakeSite, run_cli, write_files
 
 pytestmark = pytest.mark.browser
 
@@ -105,11 +105,9 @@ def test_no_script_runs_on_any_page(tmp_path: Path, browser_context: Any) -> Non
     assert fired == []
 
 
-def test_hostile_urls_are_refused_with_their_line(tmp_path: Path) -> None:
-    root = write_files(
-        tmp_path / "site",
+def test_hostile_urls_are_refused_with_their_line(site: MakeSite) -> None:
+    root = site(
         {
-            "timeline.toml": 'title = "T"\n',
             "content/events/a.md": "---\ntitle: A\ndate: 2023\nsources:\n"
             "  - 'JaVaScRiPt:alert(1)'\n  - data:text/html,<script>alert(1)</script>\n"
             "  - vbscript:msgbox\n  - ' javascript:alert(1)'\n---\n",
