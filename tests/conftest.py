@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -9,6 +10,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -26,6 +28,17 @@ CHROMIUM_ARGS = [
 
 MINIMAL_CONFIG = 'title = "Test timeline"\n'
 MakeSite = Callable[[dict[str, str | bytes]], Path]
+
+
+def bench_script(stem: str) -> ModuleType:
+    """A script of bench/ (not part of the package) imported as a module, once."""
+    name = f"bench_{stem}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{stem}.py")
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look it up
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:

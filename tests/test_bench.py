@@ -3,14 +3,13 @@ forms authors write; bench/peers.py reads it the way timeline does. No peer runs
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 
-from tests.conftest import REPO, run_cli, snapshot
+from tests.conftest import REPO, bench_script, run_cli, snapshot
 
 CORPUS = REPO / "bench" / "corpus.py"
 
@@ -27,14 +26,7 @@ def generate(folder: Path, n: int = 50, seed: int = 7) -> dict[str, bytes]:
 
 
 def peers() -> ModuleType:
-    """bench/peers.py, which is a script folder's module, not part of the package."""
-    name = "bench_peers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "peers.py")
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look it up
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
+    return bench_script("peers")
 
 
 def test_the_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:

@@ -7,14 +7,12 @@ server is alive, still serves the home page and has printed no traceback.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import re
 import select
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +24,7 @@ from typing import IO
 import pytest
 
 from generator import server as preview_server
-from tests.conftest import REPO, SITES
+from tests.conftest import SITES, bench_script
 
 WAIT = 15.0  # seconds: bound on anything a test waits for
 MARK = b"x7f3a"  # in every file the server must never send
@@ -38,14 +36,7 @@ FAST = 2.0  # seconds: the slowest answer an ordinary request may get beside slo
 
 
 def bench() -> ModuleType:
-    """bench/serve_load.py, which is a script, not part of the package."""
-    name = "bench_serve_load"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "serve_load.py")
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look it up
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
+    return bench_script("serve_load")
 
 
 @dataclass
