@@ -3,11 +3,16 @@ order events in time and find each event's neighbours and related events."""
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import heapq
+import itertools
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Generic, TypeVar
 
 from generator import messages as M
 from generator.diagnostics import Diagnostic, Severity, error
@@ -21,10 +26,82 @@ CO_ACTOR_LIMIT = 10
 RELATED_WINDOW = 30
 
 
-def link(events: Iterable[Event], actors: Iterable[Actor]) -> tuple[Timeline, list[Diagnostic]]:
+class LinkMemo:
+    """Results of a previous ``link()`` that the next one may reuse, for the dev server.
+
+    Related events and co-actors are most of linking's time. Each is kept with exactly
+    what it was computed from (the very same objects, compared by identity, since equal
+    entries may still differ in fields that do not take part in ``==``), so a reused
+    result is always the one ``link()`` would compute: the memo changes speed, never output.
+
+    Terms and event links equal to the previous ones are given back as the previous
+    objects, so what did not change is the very same object from one build to the next
+    and the dev server finds what to render again by identity.
+    """
+
+    def __init__(self) -> None:
+        self.related: dict[str, _Memo[tuple[tuple[Event, int], ...]]] = {}
+        self.co_actors: dict[str, _Memo[Counter[str]]] = {}
+        self.terms: dict[tuple[str, str], Term] = {}
+        self.links: dict[str, EventLinks] = {}
+
+    def term(self, new: Term) -> Term:
+        old = self.terms.get((new.taxonomy, new.slug))
+        if (
+            old is not None
+            and old.name == new.name
+            and old.profile is new.profile
+            and _same_items(old.events, new.events)
+        ):
+            return old
+        return new
+
+    def event_links(self, slug: str, new: EventLinks) -> EventLinks:
+        old = self.links.get(slug)
+        if (
+            old is not None
+            and old.previous is new.previous
+            and old.next is new.next
+            and all(
+                _same_items(getattr(old, name), getattr(new, name))
+                for name in ("actors", "tags", "places", "related")
+            )
+        ):
+            return old
+        return new
+
+
+def _same_items(a: Sequence[object], b: Sequence[object]) -> bool:
+    return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Memo(Generic[T]):
+    inputs: tuple[object, ...]
+    result: T
+
+
+def _remembered(
+    memo: Mapping[str, _Memo[T]], name: str, inputs: Sequence[Sequence[object]]
+) -> tuple[tuple[object, ...], _Memo[T] | None]:
+    """``inputs`` in one tuple, and the memo of ``name`` if it had the very same ones."""
+    flat = tuple(itertools.chain.from_iterable(inputs))
+    previous = memo.get(name)
+    if previous is None or len(previous.inputs) != len(flat):
+        return flat, None
+    return flat, previous if all(map(operator.is_, previous.inputs, flat)) else None
+
+
+def link(
+    events: Iterable[Event], actors: Iterable[Actor], memo: LinkMemo | None = None
+) -> tuple[Timeline, list[Diagnostic]]:
+    memo = memo or LinkMemo()
     ordered = tuple(sorted(events, key=lambda e: e.sort_key))
     problems = _duplicate_slugs(ordered, "event")
-    profiles = list(actors)
+    profiles = tuple(actors)
     problems += _duplicate_slugs(profiles, "actor")
     index, index_problems = _actor_index(profiles)
     problems += index_problems
@@ -46,26 +123,32 @@ def link(events: Iterable[Event], actors: Iterable[Actor]) -> tuple[Timeline, li
 
     names = {a.slug: a.name for a in profiles}
     by_slug = {a.slug: a for a in profiles}
-    actor_terms = _terms("actors", ordered, actor_refs, names, by_slug)
-    tag_terms = _terms("tags", ordered, *_refs(ordered, "tags"))
-    place_terms = _terms("places", ordered, *_refs(ordered, "places"))
-    tag_refs = _refs(ordered, "tags")[0]
-    place_refs = _refs(ordered, "places")[0]
-
-    positions = {
-        slug: {e.slug: i for i, e in enumerate(term.events)} for slug, term in actor_terms.items()
+    actor_terms = _terms(memo, "actors", ordered, actor_refs, names, by_slug)
+    tag_refs, tag_names = _refs(ordered, "tags")
+    place_refs, place_names = _refs(ordered, "places")
+    tag_terms = _terms(memo, "tags", ordered, tag_refs, tag_names)
+    place_terms = _terms(memo, "places", ordered, place_refs, place_names)
+    memo.terms = {
+        (t.taxonomy, t.slug): t
+        for terms in (actor_terms, tag_terms, place_terms)
+        for t in terms.values()
     }
-    order = {e.slug: i for i, e in enumerate(ordered)}
+
+    related = _all_related(ordered, actor_refs, actor_terms, memo)
     links: dict[str, EventLinks] = {}
     for i, event in enumerate(ordered):
-        links[event.slug] = EventLinks(
-            actors=tuple(actor_terms[s] for s in actor_refs[event.slug]),
-            tags=tuple(tag_terms[s] for s in tag_refs[event.slug]),
-            places=tuple(place_terms[s] for s in place_refs[event.slug]),
-            previous=ordered[i - 1] if i > 0 else None,
-            next=ordered[i + 1] if i + 1 < len(ordered) else None,
-            related=_related(event, actor_refs, actor_terms, positions, order),
+        links[event.slug] = memo.event_links(
+            event.slug,
+            EventLinks(
+                actors=tuple(actor_terms[s] for s in actor_refs[event.slug]),
+                tags=tuple(tag_terms[s] for s in tag_refs[event.slug]),
+                places=tuple(place_terms[s] for s in place_refs[event.slug]),
+                previous=ordered[i - 1] if i > 0 else None,
+                next=ordered[i + 1] if i + 1 < len(ordered) else None,
+                related=related[i],
+            ),
         )
+    memo.links = links
     years: dict[int, list[Event]] = defaultdict(list)
     for event in ordered:
         years[event.year].append(event)
@@ -75,7 +158,7 @@ def link(events: Iterable[Event], actors: Iterable[Actor]) -> tuple[Timeline, li
         tags=MappingProxyType(tag_terms),
         places=MappingProxyType(place_terms),
         links=MappingProxyType(links),
-        co_actors=MappingProxyType(_co_actors(actor_terms, actor_refs)),
+        co_actors=MappingProxyType(_co_actors(actor_terms, actor_refs, profiles, memo)),
         years=MappingProxyType({y: tuple(years[y]) for y in sorted(years)}),
     )
     return timeline, problems
@@ -148,6 +231,7 @@ def _refs(events: Sequence[Event], field: str) -> tuple[dict[str, tuple[str, ...
 
 
 def _terms(
+    memo: LinkMemo,
     taxonomy: str,
     events: Sequence[Event],
     refs: Mapping[str, tuple[str, ...]],
@@ -170,46 +254,83 @@ def _terms(
 
     slugs = sorted(set(members) | set(profiles), key=lambda s: (name_of(s).casefold(), s))
     return {
-        slug: Term(taxonomy, slug, name_of(slug), tuple(members[slug]), profiles.get(slug))
+        slug: memo.term(
+            Term(taxonomy, slug, name_of(slug), tuple(members[slug]), profiles.get(slug))
+        )
         for slug in slugs
     }
 
 
-def _related(
-    event: Event,
+def _all_related(
+    ordered: Sequence[Event],
     refs: Mapping[str, tuple[str, ...]],
     actors: Mapping[str, Term],
-    positions: Mapping[str, Mapping[str, int]],
-    order: Mapping[str, int],
-) -> tuple[tuple[Event, int], ...]:
-    shared: Counter[str] = Counter()
-    found: dict[str, Event] = {}
-    for slug in refs[event.slug]:
-        members = actors[slug].events
-        at = positions[slug][event.slug]
-        for other in members[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]:
-            if other.slug != event.slug:
-                shared[other.slug] += 1
-                found[other.slug] = other
-    # Most shared actors first, then nearest in time, then time order: (the index in the
-    # sorted events stands for the full sort key, which is slow to build 10**6 times).
-    ranked = heapq.nsmallest(
-        RELATED_LIMIT,
-        ((-n, abs(found[s].start - event.start), order[s], s) for s, n in shared.items()),
-    )
-    return tuple((found[s], -n) for n, _, _, s in ranked)
+    memo: LinkMemo,
+) -> list[tuple[tuple[Event, int], ...]]:
+    """Each event's related events, by its index in ``ordered``: the events of its actors'
+    windows sharing the most actors with it, then the nearest in time, then in time order.
+    Events are handled as indices into ``ordered`` (whose order stands for the full sort
+    key, slow to compare 10**6 times), each actor's events as a sorted list of indices."""
+    order = {e.slug: i for i, e in enumerate(ordered)}
+    members = {s: [order[e.slug] for e in t.events] for s, t in actors.items()}
+    starts = [e.start for e in ordered]
+    kept: dict[str, _Memo[tuple[tuple[Event, int], ...]]] = {}
+    result = []
+    for i, event in enumerate(ordered):
+        windows: list[list[int]] = []  # the indices of each actor's events near this one
+        inputs: list[Sequence[Event]] = [(event,)]  # and the events themselves
+        for slug in refs[event.slug]:
+            indices = members[slug]
+            at = bisect.bisect_left(indices, i)
+            lo, hi = max(0, at - RELATED_WINDOW), at + RELATED_WINDOW + 1
+            windows.append(indices[lo:hi])
+            inputs.append(actors[slug].events[lo:hi])
+        # The result depends only on the event and the events in its windows.
+        flat, previous = _remembered(memo.related, event.slug, inputs)
+        if previous is not None:
+            related = previous.result
+        else:
+            shared: Counter[int] = Counter()
+            for window in windows:
+                shared.update(window)
+            del shared[i]
+            start = starts[i]
+            ranked = heapq.nsmallest(
+                RELATED_LIMIT, [(-n, abs(starts[j] - start), j) for j, n in shared.items()]
+            )
+            related = tuple((ordered[j], -n) for n, _, j in ranked)
+        kept[event.slug] = _Memo(flat, related)
+        result.append(related)
+    memo.related = kept
+    return result
 
 
 def _co_actors(
-    actors: Mapping[str, Term], refs: Mapping[str, tuple[str, ...]]
+    actors: Mapping[str, Term],
+    refs: Mapping[str, tuple[str, ...]],
+    profiles: Sequence[Actor],
+    memo: LinkMemo,
 ) -> dict[str, tuple[tuple[Term, int], ...]]:
+    # How often an actor meets each other depends on its events and on how their names
+    # resolve to actors (the actor files): the memo's key. Ties go by name, and a name can
+    # change elsewhere (the first spelling of an actor without a file), so ranking is redone.
+    kept: dict[str, _Memo[Counter[str]]] = {}
     result = {}
     for slug, term in actors.items():
-        counts: Counter[str] = Counter()
-        for event in term.events:
-            counts.update(s for s in refs[event.slug] if s != slug)
-        ranked = sorted(counts, key=lambda s: (-counts[s], actors[s].name.casefold(), s))
-        result[slug] = tuple((actors[s], counts[s]) for s in ranked[:CO_ACTOR_LIMIT])
+        inputs = (term.events, profiles)
+        flat, known = _remembered(memo.co_actors, slug, inputs)
+        if known is not None:
+            counts = known.result
+        else:
+            counts = Counter()
+            for event in term.events:
+                counts.update(s for s in refs[event.slug] if s != slug)
+        kept[slug] = _Memo(flat, counts)
+        ranked = heapq.nsmallest(
+            CO_ACTOR_LIMIT, counts, key=lambda s: (-counts[s], actors[s].name.casefold(), s)
+        )
+        result[slug] = tuple((actors[s], counts[s]) for s in ranked)
+    memo.co_actors = kept
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,7 @@ class Event:
     start: int = 0  # wall-clock seconds of the start in the site's time zone
     stop: int = 0  # exclusive end of the whole event
 
-    @property
+    @functools.cached_property  # the dev server sorts the same events on every save
     def sort_key(self) -> tuple[int, int, str, str]:
         """Start, then coarser precision first, then title, then slug: a total order."""
         return (self.start, self.date.precision, self.title.casefold(), self.slug)

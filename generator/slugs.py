@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -10,6 +11,7 @@ _NOT_WORD = re.compile(r"[^\w]+")
 MAX_LENGTH = 80
 
 
+@functools.lru_cache(maxsize=1 << 16)  # linking slugifies every name of every event
 def slugify(text: str) -> str:
     """Lowercase words of any script joined by hyphens: "Sergei Lavrov" -> "sergei-lavrov",
     "Владимир Путин" -> "владимир-путин". Never empty, never climbs folders: text with no

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
+from generator.linking import LinkMemo, link
+from generator.model import Actor, Event
 from tests.helpers import build_files, event
 
 E = "content/events/"
@@ -92,3 +97,86 @@ def test_duplicate_slugs_and_shared_aliases_are_errors() -> None:
         "content/events/b.md:4: event slug 'same' is also used by content/events/a.md; "
         "set a different 'slug:' in one of them",
     ]
+
+
+def _memo_site() -> tuple[list[Event], list[Actor]]:
+    """60 events over a few years, 2-3 of 8 actors each (some with files), tags, places."""
+    names = [f"Actor {i}" for i in range(8)]
+    files = {A + f"actor-{i}.md": f"---\nname: Actor {i}\n---\n" for i in range(0, 8, 2)}
+    for i in range(60):
+        chosen = [names[(i * k) % 8] for k in (1, 3, 5)][: 2 + i % 2]
+        files[E + f"e{i:02}.md"] = event(
+            f"Event {i}",
+            f"{2020 + i % 3}-{1 + i % 12:02}-{1 + i % 27:02}",
+            actors="[" + ", ".join(chosen) + "]",
+            tags=f"[t{i % 4}]",
+            places=f"[p{i % 5}]",
+        )
+    t = timeline(files)
+    return list(t.events), [t.actors[s].profile for s in t.actors if t.actors[s].profile]
+
+
+def test_a_link_memo_never_changes_the_result() -> None:
+    events, actors = _memo_site()
+    memo = LinkMemo()
+    link(events, actors, memo)
+    edits: list[Callable[[list[Event], list[Actor]], None]] = [
+        lambda ev, ac: ev.__setitem__(7, replace(ev[7], title="Renamed")),
+        lambda ev, ac: ev.__setitem__(8, replace(ev[8], actors=("Actor 1", "Someone New"))),
+        lambda ev, ac: ev.__setitem__(9, replace(ev[9], date=ev[30].date, start=ev[30].start)),
+        lambda ev, ac: ev.pop(10),
+        lambda ev, ac: ev.append(replace(ev[0], slug="copy", path="content/events/copy.md")),
+        lambda ev, ac: ac.__setitem__(0, replace(ac[0], name="First Actor")),
+        lambda ev, ac: ac.pop(),
+    ]
+    for edit in edits:
+        edit(events, actors)
+        memoized, _ = link(events, actors, memo)
+        fresh, _ = link(events, actors)
+        assert memoized == fresh
+        assert dict(memoized.co_actors) == dict(fresh.co_actors)
+
+
+def test_a_link_memo_gives_back_unchanged_terms_and_links_as_the_same_objects() -> None:
+    events, actors = _memo_site()
+    memo = LinkMemo()
+    before, _ = link(events, actors, memo)
+    edited = events[20]
+    events[20] = replace(edited, title="Renamed")
+    after, _ = link(events, actors, memo)
+    named = {t.slug for t in before.links[edited.slug].actors}
+    assert named and len(named) < len(after.actors)
+    for slug, term in after.actors.items():
+        assert (term is before.actors[slug]) == (slug not in named)
+    # Events that share nothing with the edited one keep their links object.
+    apart = [
+        s
+        for s, links in after.links.items()
+        if s != edited.slug
+        and edited.slug not in {e.slug for e, _ in links.related}
+        and not named & {t.slug for t in links.actors}
+        and edited.slug not in {e.slug for e in (links.previous, links.next) if e}
+        and not {t.slug for t in links.tags + links.places}
+        & {t.slug for t in before.links[edited.slug].tags + before.links[edited.slug].places}
+    ]
+    assert apart and all(after.links[s] is before.links[s] for s in apart)
+    assert after.links[edited.slug] is not before.links[edited.slug]
+
+
+def test_a_link_memo_sees_changes_that_equality_does_not() -> None:
+    """Fields outside ``==`` (extra front matter) still make a new object: the related
+    events of others must name the new one, or pages would show stale extra fields."""
+    events, actors = _memo_site()
+    memo = LinkMemo()
+    before, _ = link(events, actors, memo)
+    target = next(
+        e
+        for e in events
+        if any(r is e for links in before.links.values() for r, _ in links.related)
+    )
+    changed = replace(target, extra={"note": "new"})
+    assert changed == target
+    events[events.index(target)] = changed
+    after, _ = link(events, actors, memo)
+    shown = [r for links in after.links.values() for r, _ in links.related]
+    assert any(r is changed for r in shown) and not any(r is target for r in shown)
