@@ -25,18 +25,21 @@ re-rendered on every build, which is always correct.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
 
 from generator.build import BuildResult, body_targets, read_entry, with_summaries
 from generator.config import Config
 from generator.diagnostics import Diagnostic, has_errors, sort_key
-from generator.exports import export_pages
+from generator.exports import whole_exports
+from generator.feeds import feed_pages
 from generator.linkcheck import broken_links
-from generator.linking import link
+from generator.linking import LinkMemo, link
 from generator.markup import MarkdownRenderer
 from generator.model import Actor, Event, EventLinks, Term, Timeline
 from generator.network import co_appearances
@@ -77,6 +80,8 @@ class _State:
     pages: Mapping[str, bytes] = field(default_factory=dict)
     render_ok: bool = False  # the previous render had no template problems
     link_problems: list[Diagnostic] | None = None  # None: not checked
+    link_memo: LinkMemo = field(default_factory=LinkMemo)
+    cards: Mapping[tuple[str, str, int], Markup] = field(default_factory=dict)  # render.card
 
 
 class IncrementalBuilder:
@@ -95,21 +100,22 @@ class IncrementalBuilder:
         bodies, changed, found = self._bodies(state, [*events, *actors])
         problems += found
         events, actors = self._summarize(state, events, actors, bodies, changed)
-        timeline, found = link(events, actors)
+        timeline, found = link(events, actors, state.link_memo)
         problems += found
         pages, fresh, found = self._render(state, timeline, bodies, changed)
         problems += found
-        exports = export_pages(config, timeline, bodies, pages)
-        pages |= exports
-        fresh |= exports.keys()
+        feeds = feed_pages(config, timeline, bodies, list(pages), ZoneInfo(config.timezone))
+        pages |= feeds
+        fresh |= feeds.keys()
+        exports = whole_exports(config, timeline, bodies)
         if has_errors(problems):
             state.link_problems = None
         else:
-            problems += self._check_links(state, timeline, pages, fresh)
+            problems += self._check_links(state, timeline, pages, exports.keys(), fresh)
         state.timeline = timeline
         state.pages = pages
         return BuildResult(
-            pages=MappingProxyType(pages),
+            pages=LazyPages(pages, exports),
             diagnostics=tuple(sorted(set(problems), key=sort_key)),
             timeline=timeline,
         )
@@ -202,6 +208,10 @@ class IncrementalBuilder:
         changes = None
         if old is not None and state.render_ok and _counts(old) == _counts(timeline):
             changes = _Changes(old, timeline, state.config, changed)
+            # Cards of events whose card did not change are the ones rendered last time.
+            renderer.cards.update(
+                (key, card) for key, card in state.cards.items() if key[0] not in changes.cards
+            )
         pages: dict[str, bytes] = {}
         self.rendered = set()
         for job in renderer.jobs():
@@ -216,18 +226,26 @@ class IncrementalBuilder:
         for path, data in static_files(state.sources):
             pages.setdefault(path, data)
         state.render_ok = not renderer.problems
+        state.cards = renderer.cards
         return pages, set(renderer.pages), list(renderer.problems.values())
 
     def _check_links(
-        self, state: _State, timeline: Timeline, pages: dict[str, bytes], fresh: set[str]
+        self,
+        state: _State,
+        timeline: Timeline,
+        pages: dict[str, bytes],
+        exports: Iterable[str],
+        fresh: set[str],
     ) -> list[Diagnostic]:
         origins = {f"events/{e.slug}/index.html": e.path for e in timeline.events}
         root = site_root_path(state.config.base_url)
         lost = state.pages.keys() - pages.keys()
+        # The exports are files pages link to, not pages with links of their own.
+        targets = pages | dict.fromkeys(exports, b"")
         if state.link_problems is None or state.link_problems or lost:
-            found = broken_links(pages, origins, root)
+            found = broken_links(_Only(targets, set(pages)), origins, root)
         else:  # pages not rendered again link only to pages that still exist
-            found = broken_links(_Only(pages, fresh), origins, root)
+            found = broken_links(_Only(targets, fresh), origins, root)
         state.link_problems = found
         return found
 
@@ -250,6 +268,10 @@ class _Changes:
             if before is not event or old_links is None:
                 self.pages.add(slug)
                 self.cards.add(slug)
+                continue
+            if links is old_links:  # link() gives back what did not change
+                if event.path in bodies:
+                    self.pages.add(slug)
                 continue
             if event.path in bodies or not _same_links(old_links, links):
                 self.pages.add(slug)
@@ -275,11 +297,12 @@ class _Changes:
                 home_events(old, self.config), home_events(new, self.config)
             )
         if kind == "terms":
-            return _term_list(old.taxonomy(rest[0])) != _term_list(new.taxonomy(rest[0]))
+            before, after = old.taxonomy(rest[0]), new.taxonomy(rest[0])
+            return not _same_terms(before, after) and _term_list(before) != _term_list(after)
         if kind in TAXONOMIES:
             return self._term_differs(kind, rest[0])
-        if kind == "network":
-            return _network(old) != _network(new)
+        if kind == "network":  # the same actor terms make the same network
+            return not _same_terms(old.actors, new.actors) and _network(old) != _network(new)
         return kind != "404"  # 404.html shows nothing from the content; unknown: render
 
     def _lists_differ(self, before: Sequence[Event], after: Sequence[Event]) -> bool:
@@ -318,6 +341,11 @@ def _same_links(a: EventLinks, b: EventLinks) -> bool:
     )
 
 
+def _same_terms(a: Mapping[str, Term], b: Mapping[str, Term]) -> bool:
+    """Whether ``b`` holds the very same terms as ``a`` (link() keeps unchanged ones)."""
+    return a.keys() == b.keys() and all(a[k] is b[k] for k in a)
+
+
 def _term_list(terms: Mapping[str, Term]) -> list[tuple[str, str, int, Actor | None]]:
     return [(t.slug, t.name, len(t.events), t.profile) for t in terms.values()]
 
@@ -329,6 +357,41 @@ def _network(timeline: Timeline) -> tuple[object, ...]:
 
 def _co_actors(timeline: Timeline, slug: str) -> list[tuple[str, str, int]]:
     return [(t.slug, t.name, n) for t, n in timeline.co_actors.get(slug, ())]
+
+
+class LazyPages(Mapping[str, bytes]):
+    """A build's pages, with the exports of every event (timeline.json, events.ics: about
+    a second at 10,000 events) made the first time they are read, so the dev server tells
+    the browser to reload as soon as the pages are ready."""
+
+    def __init__(self, pages: Mapping[str, bytes], lazy: Mapping[str, Callable[[], bytes]]):
+        self.pages = pages
+        self.lazy = lazy
+        self.made: dict[str, bytes] = {}
+        self.lock = threading.Lock()  # the server's threads may ask at once
+
+    def __getitem__(self, key: str) -> bytes:
+        if key in self.pages:
+            return self.pages[key]
+        with self.lock:
+            if key not in self.made:
+                self.made[key] = self.lazy[key]()
+            return self.made[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.pages or key in self.lazy
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.pages
+        yield from (k for k in self.lazy if k not in self.pages)
+
+    def __len__(self) -> int:
+        return len(self.pages.keys() | self.lazy.keys())
+
+    def same_pages(self, other: Mapping[str, bytes]) -> bool:
+        """Whether ``other`` has the same pages, not counting what the lazy exports will
+        hold: what the reader sees has not changed."""
+        return isinstance(other, LazyPages) and self.pages == other.pages
 
 
 class _Only(Mapping[str, bytes]):

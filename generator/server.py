@@ -15,6 +15,7 @@ notify; requests wait while a build runs; nothing sleeps.
 from __future__ import annotations
 
 import argparse
+import gc
 import html
 import ipaddress
 import itertools
@@ -35,7 +36,7 @@ from urllib.parse import quote, unquote, urlsplit
 from generator.build import BuildResult
 from generator.config import Config
 from generator.diagnostics import Diagnostic, Severity, has_errors
-from generator.incremental import IncrementalBuilder
+from generator.incremental import IncrementalBuilder, LazyPages
 from generator.watch import Folders, Kind, SiteFiles, Watcher, site_folders
 
 # Saves arrive as bursts of file events (an editor's temporary file and rename, a file
@@ -231,11 +232,15 @@ class Preview:
         with self.cond:
             old = self.snapshot
             pages = result.pages if result is not None and not errors else old.pages
-            if pages is not old.pages and pages == old.pages:
-                pages = old.pages  # nothing the reader sees changed: no reload
-            if pages is not old.pages or errors != old.errors:
-                self.snapshot = Snapshot(pages, errors, old.epoch + 1)
+            # Only what the reader sees changing asks the pages to reload.
+            changed = errors != old.errors or not _same_pages(pages, old.pages)
+            self.snapshot = Snapshot(pages, errors, old.epoch + changed)
             self.cond.notify_all()
+        # Collect now, after the reload went out, then exempt what is left (the site just
+        # built) from the collections that would otherwise pause the next build.
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
         if not self.quiet and result is not None and not errors:
             print(f"Built {len(result.pages)} pages ({len(self.builder.rendered)} rendered).")
             sys.stdout.flush()
@@ -324,6 +329,14 @@ def serve(root: Path, config: Config, args: argparse.Namespace) -> int:
         preview.stop()
     print("Stopped.")
     return 0
+
+
+def _same_pages(new: Mapping[str, bytes], old: Mapping[str, bytes]) -> bool:
+    if new is old:
+        return True
+    if isinstance(new, LazyPages):
+        return new.same_pages(old)
+    return new == old
 
 
 def is_loopback(host: str) -> bool:
