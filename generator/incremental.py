@@ -15,7 +15,10 @@ in the same order, and keeps between calls:
   or a new theme or config re-render everything;
 - the link check's verdict, re-checking only re-rendered pages unless pages went away.
 
-The exports (feeds, sitemap, timeline.json, events.ics) are made again on every build.
+The feeds and the sitemap are made again on every build; timeline.json and events.ics
+(every event's data: about a second at 10,000 events) when first read (``LazyPages``).
+Linking reuses what it can through a ``LinkMemo`` and gives back unchanged terms and
+event links as the very same objects, which is how most pages are found unchanged.
 
 ``tests/test_incremental.py`` checks the result equals a full build for many kinds of
 edits. When a stage is added to ``build()``, add it here too: that test fails until then.

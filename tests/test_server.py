@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import re
 import signal
@@ -123,6 +124,17 @@ def test_editing_a_title_changes_the_served_page(preview: Preview) -> None:
     wait_for_build(preview, epoch)
     assert "<h1>Lavrov arrives in Tehran</h1>" in page(preview, "/events/visit/")
     assert "Lavrov arrives in Tehran" in page(preview, "/")
+
+
+def test_the_exports_made_on_request_follow_each_edit(preview: Preview) -> None:
+    """timeline.json and events.ics are made when asked for, from the latest build."""
+    assert "Lavrov visits Tehran" in page(preview, "/timeline.json")
+    epoch = preview.snapshot.epoch
+    save(preview.root, EVENT, event_file("Lavrov arrives in Tehran", "2023-10-23"))
+    wait_for_build(preview, epoch)
+    served = json.loads(page(preview, "/timeline.json"))
+    assert "Lavrov arrives in Tehran" in [e["text"]["headline"] for e in served["events"]]
+    assert "SUMMARY:Lavrov arrives in Tehran" in page(preview, "/events.ics")
 
 
 def test_the_reload_event_reaches_a_connected_client(preview: Preview) -> None:
