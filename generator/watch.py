@@ -126,6 +126,10 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return  # reads, including our own
+        if event.is_directory and event.event_type == "modified":
+            # A folder is "modified" when an entry in it changes, and that entry's own
+            # event follows; taken for itself, it would make every save re-read the folder.
+            return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
                 path = Path(os.fsdecode(raw)).absolute()
