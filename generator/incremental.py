@@ -42,10 +42,9 @@ from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.exports import whole_exports
 from generator.feeds import feed_pages
 from generator.linkcheck import broken_links
-from generator.linking import LinkMemo, link
+from generator.linking import LinkMemo, link, same_items
 from generator.markup import MarkdownRenderer
 from generator.model import Actor, Event, EventLinks, Term, Timeline
-from generator.network import co_appearances
 from generator.render import (
     TAXONOMIES,
     PageJob,
@@ -262,6 +261,7 @@ class _Changes:
         self.config = config
         self.bodies = bodies
         old_events = {e.slug: e for e in old.events}
+        before_all, new_all = dict(old_events), {e.slug: e for e in new.events}
         self.pages: set[str] = set()  # event pages to render again
         self.cards: set[str] = set()  # events whose card (on list pages) changed
         for event in new.events:
@@ -284,6 +284,15 @@ class _Changes:
             ):
                 self.cards.add(slug)
         self.cards |= old_events.keys()  # events gone (or renamed) leave the lists
+        # Where the changed cards show: their events' term pages and years, before and after.
+        self.card_terms: set[tuple[str, str]] = set()
+        self.card_years: set[int] = set()
+        for slug in self.cards:
+            for shown in (old.links.get(slug), new.links.get(slug)):
+                if shown is not None:
+                    terms = (*shown.actors, *shown.tags, *shown.places)
+                    self.card_terms.update((t.taxonomy, t.slug) for t in terms)
+            self.card_years.update(e.year for e in (before_all.get(slug), new_all.get(slug)) if e)
 
     def affects(self, job: PageJob) -> bool:
         kind, *rest = job.subject
@@ -292,27 +301,38 @@ class _Changes:
             return rest[0] in self.pages
         if kind == "years":
             year = int(rest[0])
-            return list(old.years) != list(new.years) or self._lists_differ(
-                old.years.get(year, ()), new.years[year]
+            return (
+                list(old.years) != list(new.years)
+                or year in self.card_years
+                or not same_items(old.years.get(year, ()), new.years[year])
             )
         if kind == "home":
-            return _year_counts(old) != _year_counts(new) or self._lists_differ(
-                home_events(old, self.config), home_events(new, self.config)
+            shown = home_events(new, self.config)
+            return (
+                _year_counts(old) != _year_counts(new)
+                or any(e.slug in self.cards for e in shown)
+                or not same_items(home_events(old, self.config), shown)
             )
         if kind == "terms":
             before, after = old.taxonomy(rest[0]), new.taxonomy(rest[0])
             return not _same_terms(before, after) and _term_list(before) != _term_list(after)
         if kind in TAXONOMIES:
             return self._term_differs(kind, rest[0])
-        if kind == "network":  # the same actor terms make the same network
-            return not _same_terms(old.actors, new.actors) and _network(old) != _network(new)
+        if kind == "network":
+            return not self._same_network()
         return kind != "404"  # 404.html shows nothing from the content; unknown: render
 
-    def _lists_differ(self, before: Sequence[Event], after: Sequence[Event]) -> bool:
-        return (
-            len(before) != len(after)
-            or any(a is not b for a, b in zip(before, after, strict=True))
-            or any(e.slug in self.cards for e in after)
+    def _same_network(self) -> bool:
+        """The network is drawn from the actors (names, counts) and the actors of each
+        event; only events with a changed card can name other actors than before."""
+        old, new = self.old, self.new
+        if _same_terms(old.actors, new.actors):
+            return True
+        if _term_list(old.actors) != _term_list(new.actors):
+            return False
+        return all(
+            _actor_slugs(old.links.get(slug)) == _actor_slugs(new.links.get(slug))
+            for slug in self.cards
         )
 
     def _term_differs(self, taxonomy: str, slug: str) -> bool:
@@ -324,7 +344,7 @@ class _Changes:
             return True
         if taxonomy == "actors" and _co_actors(self.old, slug) != _co_actors(self.new, slug):
             return True
-        return self._lists_differ(before.events, after.events)
+        return (taxonomy, slug) in self.card_terms or not same_items(before.events, after.events)
 
 
 def _terms(terms: Sequence[Term]) -> list[tuple[str, str]]:
@@ -353,9 +373,8 @@ def _term_list(terms: Mapping[str, Term]) -> list[tuple[str, str, int, Actor | N
     return [(t.slug, t.name, len(t.events), t.profile) for t in terms.values()]
 
 
-def _network(timeline: Timeline) -> tuple[object, ...]:
-    """What the actor network page is drawn from."""
-    return co_appearances(timeline), _term_list(timeline.actors)
+def _actor_slugs(links: EventLinks | None) -> list[str]:
+    return [t.slug for t in links.actors] if links is not None else []
 
 
 def _co_actors(timeline: Timeline, slug: str) -> list[tuple[str, str, int]]:

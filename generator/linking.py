@@ -51,7 +51,7 @@ class LinkMemo:
             old is not None
             and old.name == new.name
             and old.profile is new.profile
-            and _same_items(old.events, new.events)
+            and same_items(old.events, new.events)
         ):
             return old
         return new
@@ -63,7 +63,7 @@ class LinkMemo:
             and old.previous is new.previous
             and old.next is new.next
             and all(
-                _same_items(getattr(old, name), getattr(new, name))
+                same_items(getattr(old, name), getattr(new, name))
                 for name in ("actors", "tags", "places", "related")
             )
         ):
@@ -71,7 +71,8 @@ class LinkMemo:
         return new
 
 
-def _same_items(a: Sequence[object], b: Sequence[object]) -> bool:
+def same_items(a: Sequence[object], b: Sequence[object]) -> bool:
+    """Whether ``a`` and ``b`` hold the very same objects in the same order."""
     return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
