@@ -271,7 +271,7 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -
 def serve_latency(sizes: list[int], ours: Timeline) -> str:
     """The output of bench/serve_latency.py (its own script, called as it is)."""
     command = [*ours.python, str(HERE / "serve_latency.py")]
-    command += ["--n", *map(str, sizes), "--edits", "5", "--hugo", str(HUGO)]
+    command += ["--n", *map(str, sizes), "--edits", "10", "--hugo", str(HUGO)]
     print(f"\n==== live preview: {shlex.join(command)}", flush=True)
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     print(done.stdout, done.stderr, flush=True)
