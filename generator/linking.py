@@ -6,7 +6,6 @@ from __future__ import annotations
 import bisect
 import difflib
 import heapq
-import itertools
 import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,8 +30,9 @@ class LinkMemo:
 
     Related events and co-actors are most of linking's time. Each is kept with exactly
     what it was computed from (the very same objects, compared by identity, since equal
-    entries may still differ in fields that do not take part in ``==``), so a reused
-    result is always the one ``link()`` would compute: the memo changes speed, never output.
+    entries may still differ in fields that do not take part in ``==``): an event and its
+    actors' terms, an actor's term and the actor files. A reused result is always the one
+    ``link()`` would compute: the memo changes speed, never output.
 
     Terms and event links equal to the previous ones are given back as the previous
     objects, so what did not change is the very same object from one build to the next
@@ -41,9 +41,11 @@ class LinkMemo:
 
     def __init__(self) -> None:
         self.related: dict[str, _Memo[tuple[tuple[Event, int], ...]]] = {}
-        self.co_actors: dict[str, _Memo[Counter[str]]] = {}
+        self.co_actors: dict[str, _Memo[tuple[Counter[str], list[str]]]] = {}
         self.terms: dict[tuple[str, str], Term] = {}
         self.links: dict[str, EventLinks] = {}
+        self.profiles: tuple[Actor, ...] = ()
+        self.actor_names: list[tuple[str, str]] = []
 
     def term(self, new: Term) -> Term:
         old = self.terms.get((new.taxonomy, new.slug))
@@ -81,19 +83,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class _Memo(Generic[T]):
-    inputs: tuple[object, ...]
+    inputs: tuple[object, ...]  # what ``result`` was computed from, kept to compare
     result: T
-
-
-def _remembered(
-    memo: Mapping[str, _Memo[T]], name: str, inputs: Sequence[Sequence[object]]
-) -> tuple[tuple[object, ...], _Memo[T] | None]:
-    """``inputs`` in one tuple, and the memo of ``name`` if it had the very same ones."""
-    flat = tuple(itertools.chain.from_iterable(inputs))
-    previous = memo.get(name)
-    if previous is None or len(previous.inputs) != len(flat):
-        return flat, None
-    return flat, previous if all(map(operator.is_, previous.inputs, flat)) else None
 
 
 def link(
@@ -273,34 +264,32 @@ def _all_related(
     Events are handled as indices into ``ordered`` (whose order stands for the full sort
     key, slow to compare 10**6 times), each actor's events as a sorted list of indices."""
     order = {e.slug: i for i, e in enumerate(ordered)}
-    members = {s: [order[e.slug] for e in t.events] for s, t in actors.items()}
-    starts = [e.start for e in ordered]
+    members: dict[str, list[int]] = {}  # made when first needed: most results are reused
     kept: dict[str, _Memo[tuple[tuple[Event, int], ...]]] = {}
     result = []
     for i, event in enumerate(ordered):
-        windows: list[list[int]] = []  # the indices of each actor's events near this one
-        inputs: list[Sequence[Event]] = [(event,)]  # and the events themselves
-        for slug in refs[event.slug]:
-            indices = members[slug]
-            at = bisect.bisect_left(indices, i)
-            lo, hi = max(0, at - RELATED_WINDOW), at + RELATED_WINDOW + 1
-            windows.append(indices[lo:hi])
-            inputs.append(actors[slug].events[lo:hi])
-        # The result depends only on the event and the events in its windows.
-        flat, previous = _remembered(memo.related, event.slug, inputs)
-        if previous is not None:
+        # The very same event and actor terms (the same events in the same order) give
+        # the same windows, so the same related events.
+        inputs = (event, *(actors[s] for s in refs[event.slug]))
+        previous = memo.related.get(event.slug)
+        if previous is not None and same_items(previous.inputs, inputs):
             related = previous.result
         else:
             shared: Counter[int] = Counter()
-            for window in windows:
-                shared.update(window)
+            for slug in refs[event.slug]:
+                if slug not in members:
+                    members[slug] = [order[e.slug] for e in actors[slug].events]
+                indices = members[slug]
+                at = bisect.bisect_left(indices, i)
+                shared.update(indices[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1])
             del shared[i]
-            start = starts[i]
+            start = event.start
             ranked = heapq.nsmallest(
-                RELATED_LIMIT, [(-n, abs(starts[j] - start), j) for j, n in shared.items()]
+                RELATED_LIMIT,
+                [(-n, abs(ordered[j].start - start), j) for j, n in shared.items()],
             )
             related = tuple((ordered[j], -n) for n, _, j in ranked)
-        kept[event.slug] = _Memo(flat, related)
+        kept[event.slug] = _Memo(inputs, related)
         result.append(related)
     memo.related = kept
     return result
@@ -309,30 +298,40 @@ def _all_related(
 def _co_actors(
     actors: Mapping[str, Term],
     refs: Mapping[str, tuple[str, ...]],
-    profiles: Sequence[Actor],
+    profiles: tuple[Actor, ...],
     memo: LinkMemo,
 ) -> dict[str, tuple[tuple[Term, int], ...]]:
     # How often an actor meets each other depends on its events and on how their names
-    # resolve to actors (the actor files): the memo's key. Ties go by name, and a name can
-    # change elsewhere (the first spelling of an actor without a file), so ranking is redone.
-    kept: dict[str, _Memo[Counter[str]]] = {}
+    # resolve to actors (the actor files); the ranking also on the actors' names (ties).
+    same_files = same_items(memo.profiles, profiles)
+    names = [(slug, term.name) for slug, term in actors.items()]
+    same_names = same_files and names == memo.actor_names
+    kept: dict[str, _Memo[tuple[Counter[str], list[str]]]] = {}
     result = {}
     for slug, term in actors.items():
-        inputs = (term.events, profiles)
-        flat, known = _remembered(memo.co_actors, slug, inputs)
-        if known is not None:
-            counts = known.result
+        previous = memo.co_actors.get(slug)
+        if same_files and previous is not None and previous.inputs[0] is term:
+            counts, ranked = previous.result
+            if not same_names:
+                ranked = _rank_co_actors(counts, actors)
         else:
             counts = Counter()
             for event in term.events:
                 counts.update(s for s in refs[event.slug] if s != slug)
-        kept[slug] = _Memo(flat, counts)
-        ranked = heapq.nsmallest(
-            CO_ACTOR_LIMIT, counts, key=lambda s: (-counts[s], actors[s].name.casefold(), s)
-        )
+            ranked = _rank_co_actors(counts, actors)
+        kept[slug] = _Memo((term,), (counts, ranked))
         result[slug] = tuple((actors[s], counts[s]) for s in ranked)
     memo.co_actors = kept
+    memo.profiles = profiles
+    memo.actor_names = names
     return result
+
+
+def _rank_co_actors(counts: Counter[str], actors: Mapping[str, Term]) -> list[str]:
+    """Most shared events first, then by name."""
+    return heapq.nsmallest(
+        CO_ACTOR_LIMIT, counts, key=lambda s: (-counts[s], actors[s].name.casefold(), s)
+    )
 
 
 def _duplicate_slugs(items: Sequence[Event | Actor], kind: str) -> list[Diagnostic]:
