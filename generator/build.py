@@ -4,7 +4,9 @@ Stages run in order, each returning its diagnostics beside its result: decode, f
 matter, entries, Markdown bodies (their first paragraphs become missing summaries),
 linking, templates, exports, link check. Reading and writing the disk happen outside, in
 sources.py and output.py; the optional cache keeps rendered Markdown between builds and
-``workers`` spreads parsing, Markdown and templates over processes (parallel.py).
+``workers`` spreads parsing, Markdown and templates over processes (parallel.py). Each
+page goes to a sink (output.py) in the process that rendered it, with its links noted
+there: kept in memory, or written straight into the output's staging folder.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from generator import cache as caching
@@ -22,12 +23,12 @@ from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.entries import read_actor, read_event
 from generator.exports import export_pages
 from generator.frontmatter import read_front_matter
-from generator.linkcheck import broken_links
 from generator.linking import link
 from generator.markup import Body, place_links, render_markdown, summary_from_html
 from generator.model import Actor, Event, Timeline
+from generator.output import MemorySink, PageSink
 from generator.parallel import map_chunks
-from generator.render import render_site, site_root_path
+from generator.render import render_site
 from generator.sources import SourceFile, Sources, decode
 
 Entry = Event | Actor
@@ -35,7 +36,7 @@ Entry = Event | Actor
 
 @dataclass(frozen=True)
 class BuildResult:
-    pages: Mapping[str, bytes]  # output path -> bytes
+    pages: Mapping[str, bytes]  # output path -> bytes, in memory or read from a Staging
     diagnostics: tuple[Diagnostic, ...]
     timeline: Timeline | None
 
@@ -147,7 +148,10 @@ def build(
     drafts: bool = False,
     cache: Cache | None = None,
     workers: int = 1,
+    sink: PageSink | None = None,
 ) -> BuildResult:
+    """``sink`` takes every file of the site where it is made; by default the pages are
+    kept in memory (see output.py)."""
     events, actors, problems = read_entries(config, sources, drafts, workers)
     bodies, found = render_bodies(config, [*events, *actors], cache, workers)
     problems += found
@@ -156,14 +160,16 @@ def build(
         [e for e in entries if isinstance(e, Event)], [a for a in entries if isinstance(a, Actor)]
     )
     problems += found
-    pages, found = render_site(config, sources, timeline, bodies, workers)
+    pages, found = render_site(config, sources, timeline, bodies, sink or MemorySink(), workers)
     problems += found
-    pages |= export_pages(config, timeline, bodies, pages)
+    for path, data in export_pages(config, timeline, bodies, pages.result()).items():
+        pages.add(path, data)
     if not has_errors(problems):
-        origins = {f"events/{e.slug}/index.html": e.path for e in timeline.events}
-        problems += broken_links(pages, origins, site_root_path(config.base_url), workers)
+        problems += pages.broken_links(
+            {f"events/{e.slug}/index.html": e.path for e in timeline.events}
+        )
     return BuildResult(
-        pages=MappingProxyType(pages),
+        pages=pages.result(),
         diagnostics=tuple(sorted(set(problems), key=sort_key)),
         timeline=timeline,
     )

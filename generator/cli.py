@@ -19,7 +19,7 @@ from generator.config import CONFIG_NAME, Config, parse_config, with_overrides
 from generator.dates import DateError, parse_date
 from generator.diagnostics import Diagnostic, Severity, error, has_errors
 from generator.exports import left_out_of_calendar
-from generator.output import OutputError, check_output_folder, write_site
+from generator.output import OutputError, Staging, check_output_folder, write_site
 from generator.parallel import default_workers
 from generator.search import SearchError, index_site
 from generator.slugs import slugify
@@ -169,6 +169,7 @@ def _build(args: argparse.Namespace) -> int:
     sources, found = load_sources(root, config)
     problems += found
     cache = Cache(root / CACHE_DIR)
+    staging: Staging | None = None
     try:
         inputs = inputs_fingerprint(config, sources, args.drafts)
         if not found and cache.up_to_date(inputs, output):
@@ -178,7 +179,8 @@ def _build(args: argparse.Namespace) -> int:
                 f"({time.perf_counter() - started:.2f} s)",
             )
             return OK
-        result = build(config, sources, args.drafts, cache, default_workers())
+        staging = Staging(output)  # the workers write the pages here as they render them
+        result = build(config, sources, args.drafts, cache, default_workers(), staging)
         problems += result.diagnostics
         if not has_errors(problems):
             write_site(output, result.pages, finish=index_site if config.search else None)
@@ -187,6 +189,8 @@ def _build(args: argparse.Namespace) -> int:
         problems.append(error(config.output_dir, 0, str(exc)))
     finally:
         cache.close()
+        if staging is not None:
+            staging.discard()  # unless write_site swapped it in: a failed build writes nothing
     if has_errors(problems):
         return _failed(args, root, problems)
     report(root, problems)

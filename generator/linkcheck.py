@@ -1,11 +1,18 @@
 """Check the built site's own links: every internal href and src must name a file the
-build wrote. External links (with a scheme or host) are not fetched."""
+build wrote. External links (with a scheme or host) are not fetched.
+
+A ``LinkCheck`` reads each page's links where the page is made (in a render worker, so the
+page's bytes go nowhere else) and keeps only those that lead to none of the ``expected``
+files (the pages being rendered): links to files made later, such as the exports, and
+broken ones. ``broken`` then looks those up among every file of the site.
+"""
 
 from __future__ import annotations
 
+import copy
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from generator import messages as M
@@ -14,6 +21,72 @@ from generator.parallel import map_chunks
 
 _LINK = re.compile(rb"""\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 NOT_FOUND_PAGE = "404.html"
+MAX_RESOLVED = 200_000  # links remembered, about 30 MB
+
+# Missing target -> (the first (page, link) that leads there, how many links do).
+Places = dict[str, tuple[tuple[str, str], int]]
+
+
+class LinkCheck:
+    def __init__(self, expected: Container[str], site_root: str = "/") -> None:
+        """``site_root`` is the URL path 404.html links from."""
+        self.expected = expected
+        self.site_root = site_root
+        self.places: Places = {}
+        # Most links repeat from page to page (style sheets, navigation): each is resolved
+        # once per scope (see _scope), to its target if that is not expected, else None.
+        self._resolved: dict[tuple[int | str, bytes], str | None] = {}
+
+    def fresh(self) -> LinkCheck:
+        """An empty check with the same expected files and resolved links, for one chunk
+        of a worker's pages."""
+        new = copy.copy(self)
+        new.places = {}
+        return new
+
+    def add(self, page: str, data: bytes) -> None:
+        """Note the links of one file (only HTML has any) that lead to no expected file."""
+        if not page.endswith(".html"):
+            return
+        for match in _LINK.finditer(data):
+            raw = match.group(1) or match.group(2) or b""
+            key = (_scope(page, raw), raw)
+            if key not in self._resolved:
+                if len(self._resolved) >= MAX_RESOLVED:
+                    self._resolved.clear()  # the links that repeat are back in a moment
+                target = _target(page, raw.decode("utf-8", "replace"), self.site_root)
+                found = target is None or target in self.expected
+                self._resolved[key] = None if found else target
+            missing = self._resolved[key]
+            if missing is not None:
+                _note(self.places, missing, (page, raw.decode("utf-8", "replace")), 1)
+
+    def merge(self, places: Places) -> None:
+        """Add the ``places`` a worker noted."""
+        for target, (place, count) in places.items():
+            _note(self.places, target, place, count)
+
+    def broken(self, paths: Container[str], origins: Mapping[str, str]) -> list[Diagnostic]:
+        """The noted links to none of ``paths``, one problem per target; ``origins`` names
+        the source file each page came from, for the message."""
+        problems = []
+        for target, ((page, link), count) in sorted(self.places.items()):
+            if target in paths:
+                continue
+            more = f" (and {count - 1} more)" if count > 1 else ""
+            problems.append(
+                error(
+                    origins.get(page, page),
+                    0,
+                    M.LINK_BROKEN(page=page, link=link, more=more, target=target),
+                )
+            )
+        return problems
+
+
+def _note(places: Places, target: str, place: tuple[str, str], count: int) -> None:
+    first, seen = places.get(target, (place, 0))
+    places[target] = (min(first, place), seen + count)
 
 
 def broken_links(
@@ -22,48 +95,30 @@ def broken_links(
     site_root: str = "/",
     workers: int = 1,
 ) -> list[Diagnostic]:
-    """``origins`` names the source file each page came from, for the message;
-    ``site_root`` is the URL path 404.html links from."""
+    """The broken links of ``pages`` held in memory (see ``LinkCheck.broken``)."""
+    check = LinkCheck(pages, site_root)
     html = [page for page in pages if page.endswith(".html")]
-    broken: dict[str, list[tuple[str, str]]] = {}  # missing target -> [(page, link)]
-    for found in map_chunks(_check_chunk, (pages, site_root), html, workers):
-        for target, places in found.items():
-            broken.setdefault(target, []).extend(places)
-    problems = []
-    for target, places in sorted(broken.items()):
-        page, link = min(places)
-        more = f" (and {len(places) - 1} more)" if len(places) > 1 else ""
-        problems.append(
-            error(
-                origins.get(page, page),
-                0,
-                M.LINK_BROKEN(page=page, link=link, more=more, target=target),
-            )
-        )
-    return problems
+    for places in map_chunks(_check_chunk, (check, pages), html, workers):
+        check.merge(places)
+    return check.broken(pages, origins)
 
 
-def _check_chunk(
-    state: tuple[Mapping[str, bytes], str], chunk: Sequence[str]
-) -> dict[str, list[tuple[str, str]]]:
-    pages, site_root = state
-    broken: dict[str, list[tuple[str, str]]] = {}
-    # Most links repeat from page to page (style sheets, navigation): resolve each
-    # (folder, link) pair once.
-    resolved: dict[tuple[str, bytes], str | None] = {}
+def _check_chunk(state: tuple[LinkCheck, Mapping[str, bytes]], chunk: Sequence[str]) -> Places:
+    check, pages = state
+    part = check.fresh()
     for page in chunk:
-        folder = page.rpartition("/")[0] if page != NOT_FOUND_PAGE else page
-        for match in _LINK.finditer(pages[page]):
-            raw_bytes = match.group(1) or match.group(2) or b""
-            key = (folder, raw_bytes)
-            if key not in resolved:
-                raw = raw_bytes.decode("utf-8", "replace")
-                target = _target(page, raw, site_root)
-                resolved[key] = target if target is not None and target not in pages else None
-            missing = resolved[key]
-            if missing is not None:
-                broken.setdefault(missing, []).append((page, raw_bytes.decode("utf-8", "replace")))
-    return broken
+        part.add(page, pages[page])
+    return part.places
+
+
+def _scope(page: str, link: bytes) -> int | str:
+    """What a link's target depends on besides the link: only the page's depth when the
+    link first climbs to the site's root (style sheets, navigation, other pages), else the
+    page's folder. 404.html resolves root-relative links itself."""
+    if page == NOT_FOUND_PAGE:
+        return page
+    depth = page.count("/")
+    return depth if link.startswith(b"../" * depth) else page.rpartition("/")[0]
 
 
 def _target(page: str, link: str, site_root: str) -> str | None:

@@ -1,9 +1,13 @@
-"""Write the built pages to the output folder, atomically and only into a folder the
-build owns.
+"""Where a build's pages go, and writing them to the output folder, atomically and only
+into a folder the build owns.
 
-The site is written into a temporary folder beside the output folder, then swapped in,
-so a failed or interrupted build leaves the previous output exactly as it was. A manifest
+The site is written into a staging folder beside the output folder, then swapped in, so a
+failed or interrupted build leaves the previous output exactly as it was. A manifest
 inside the output lists what the build wrote; a folder holding anything else is refused.
+
+The build hands each page to a ``PageSink`` in the process that made it: ``MemorySink``
+keeps the bytes (tests, the dev server, ``timeline check``); ``Staging`` writes them
+straight into the staging folder, so no process holds the whole site (``timeline build``).
 """
 
 from __future__ import annotations
@@ -11,10 +15,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType, TracebackType
+from typing import Protocol
 
 from generator import messages as M
+from generator.diagnostics import Diagnostic
+from generator.linkcheck import LinkCheck, Places
 
 MANIFEST = ".timeline-manifest"
 
@@ -55,39 +63,162 @@ def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path])
         raise OutputError(M.OUTPUT_FOREIGN(output=output, files=shown))
 
 
+class PageSink(Protocol):
+    def put(self, path: str, data: bytes) -> bytes | None:
+        """Take one file; may run in a worker process. Returns what the parent keeps of
+        it."""
+
+    def pages(self, kept: Mapping[str, bytes | None]) -> Mapping[str, bytes]:
+        """The build's files, from what the parent kept of each."""
+
+
+class MemorySink:
+    """Every file's bytes kept in memory."""
+
+    def put(self, path: str, data: bytes) -> bytes:
+        return data
+
+    def pages(self, kept: Mapping[str, bytes | None]) -> Mapping[str, bytes]:
+        return MappingProxyType({path: data for path, data in kept.items() if data is not None})
+
+
+Batch = tuple[dict[str, bytes | None], Places]
+
+
+class BuiltPages:
+    """The files of one build as they are made, in order: each goes to the sink and has
+    its links noted. A worker fills a ``fresh()`` copy and sends its ``batch()`` back to
+    the parent's ``merge()``."""
+
+    def __init__(self, sink: PageSink, links: LinkCheck) -> None:
+        self.sink = sink
+        self.links = links
+        self.kept: dict[str, bytes | None] = {}
+
+    def __contains__(self, path: str) -> bool:
+        return path in self.kept
+
+    def add(self, path: str, data: bytes) -> None:
+        self.kept[path] = self.sink.put(path, data)
+        self.links.add(path, data)
+
+    def fresh(self) -> BuiltPages:
+        return BuiltPages(self.sink, self.links.fresh())
+
+    def batch(self) -> Batch:
+        return self.kept, self.links.places
+
+    def merge(self, batch: Batch) -> None:
+        kept, places = batch
+        self.kept |= kept
+        self.links.merge(places)
+
+    def broken_links(self, origins: Mapping[str, str]) -> list[Diagnostic]:
+        return self.links.broken(self.kept, origins)
+
+    def result(self) -> Mapping[str, bytes]:
+        return self.sink.pages(self.kept)
+
+
+class Staging:
+    """A new folder beside ``output`` that files are written into, from any process, and
+    that ``commit`` swaps in for ``output``. As a context manager it is removed on leaving
+    unless it was swapped in, so a failed build writes nothing."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output.resolve()
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(
+            tempfile.mkdtemp(prefix=f".{self.output.name}.new-", dir=self.output.parent)
+        )
+        self.folder.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
+        self.committed = False
+        self._folders: set[Path] = {self.folder}  # made already, by this process
+
+    def put(self, path: str, data: bytes) -> None:
+        """Write one file. A file whose bytes did not change is hard-linked from the old
+        output rather than written again, so it keeps its modification time (and
+        rsync-style deploys skip it)."""
+        if not _stays_inside(path):
+            raise OutputError(M.OUTPUT_ESCAPE(path=path))
+        target = self.folder / path
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.update(target.parents)
+        # A path put twice (an export over a page) gets a new file: writing into the old
+        # one could write through a hard link into the old output.
+        target.unlink(missing_ok=True)
+        if not _link_if_same(self.output / path, target, data):
+            target.write_bytes(data)
+
+    def pages(self, kept: Mapping[str, bytes | None]) -> StagedPages:
+        return StagedPages(self, list(kept))
+
+    def commit(self, finish: Callable[[Path], None] | None = None) -> None:
+        """Add what ``finish`` adds (such as a search index) and the manifest, then swap
+        the folder in for the output."""
+        try:
+            if finish is not None:
+                finish(self.folder)
+            _write_manifest(self.folder)
+            _swap(self.folder, self.output)
+        except BaseException:
+            self.discard()
+            raise
+        self.committed = True
+
+    def discard(self) -> None:
+        if not self.committed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.discard()
+
+
+class StagedPages(Mapping[str, bytes]):
+    """The files a build wrote into ``staging``: their paths in memory, their bytes read
+    back from disk when asked for."""
+
+    def __init__(self, staging: Staging, paths: list[str]) -> None:
+        self.staging = staging
+        self.paths = dict.fromkeys(paths)
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.paths:
+            raise KeyError(path)
+        folder = self.staging.output if self.staging.committed else self.staging.folder
+        return (folder / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
 def write_site(
     output: Path,
     pages: Mapping[str, bytes],
     finish: Callable[[Path], None] | None = None,
 ) -> None:
     """Replace ``output`` by exactly ``pages`` (and what ``finish`` adds to the staged
-    folder, such as a search index); on any failure the old output stays.
-
-    A file whose bytes did not change is hard-linked from the old output rather than
-    written again, so it keeps its modification time (and rsync-style deploys skip it)."""
-    output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.new-", dir=output.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
-    try:
-        folders: set[Path] = {staging}
+    folder, such as a search index); on any failure the old output stays. Pages a build
+    already wrote into a staging folder for ``output`` are not written again."""
+    if isinstance(pages, StagedPages) and pages.staging.output == output.resolve():
+        pages.staging.commit(finish)
+        return
+    with Staging(output) as staging:
         for path in sorted(pages):
-            if not _stays_inside(path):
-                raise OutputError(M.OUTPUT_ESCAPE(path=path))
-            target = staging / path
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.update(target.parents)
-            data = pages[path]
-            if not _link_if_same(output / path, target, data):
-                target.write_bytes(data)
-        if finish is not None:
-            finish(staging)
-        _write_manifest(staging)
-        _swap(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+            staging.put(path, pages[path])
+        staging.commit(finish)
 
 
 def _stays_inside(path: str) -> bool:

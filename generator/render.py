@@ -23,14 +23,19 @@ from generator import messages as M
 from generator.config import Config
 from generator.dates import MONTHS, Precision, display_range, year_label
 from generator.diagnostics import Diagnostic, error
+from generator.linkcheck import LinkCheck
 from generator.model import Event, Term, Timeline
 from generator.network import build_network
+from generator.output import Batch, BuiltPages, PageSink
 from generator.parallel import map_chunks
 from generator.sources import Sources
 
 TAXONOMIES = ("actors", "tags", "places")
 RECENT_ON_OVERVIEW = 30
 FILTER_CHOICES = 12
+# A build's workers keep at most this many cards (about 2 KB each in the default theme):
+# all of them would be 300 MB a worker at 100,000 events.
+MAX_CARDS = 50_000
 
 
 class _MappingLoader(jinja2.BaseLoader):
@@ -376,31 +381,45 @@ def render_site(
     sources: Sources,
     timeline: Timeline,
     bodies: Mapping[str, str],
+    sink: PageSink,
     workers: int = 1,
-) -> tuple[dict[str, bytes], list[Diagnostic]]:
-    """Every page of the site, as {output path: bytes}, with the template errors found."""
+) -> tuple[BuiltPages, list[Diagnostic]]:
+    """Every page of the site and its static files, handed to ``sink`` by the process
+    that made them, with the template errors found."""
     renderer = SiteRenderer(config, sources, timeline, bodies)
     jobs = list(renderer.jobs())
-    pages: dict[str, bytes] = {}
-    problems: dict[tuple[str, int, str], Diagnostic] = {}
-    for found_pages, found_problems in map_chunks(
-        _render_chunk, (renderer, jobs), range(len(jobs)), workers
-    ):
-        pages |= found_pages
-        problems |= found_problems
+    static: dict[str, bytes] = {}
     for path, data in static_files(sources):
-        pages.setdefault(path, data)
+        static.setdefault(path, data)
+    # A link to a page that fails to render is not reported: that failure is.
+    expected = {job.path for job in jobs} | static.keys()
+    pages = BuiltPages(sink, LinkCheck(expected, site_root_path(config.base_url)))
+    problems: dict[tuple[str, int, str], Diagnostic] = {}
+    for batch, found in map_chunks(
+        _render_chunk, (renderer, jobs, pages), range(len(jobs)), workers
+    ):
+        pages.merge(batch)
+        problems |= found
+    for path, data in static.items():
+        if path not in pages:
+            pages.add(path, data)
     return pages, list(problems.values())
 
 
 def _render_chunk(
-    state: tuple[SiteRenderer, list[PageJob]], indices: Sequence[int]
-) -> tuple[dict[str, bytes], dict[tuple[str, int, str], Diagnostic]]:
-    renderer, jobs = state
+    state: tuple[SiteRenderer, list[PageJob], BuiltPages], indices: Sequence[int]
+) -> tuple[Batch, dict[tuple[str, int, str], Diagnostic]]:
+    renderer, jobs, pages = state
+    part = pages.fresh()
     renderer.pages, renderer.problems = {}, {}
     for i in indices:
         renderer.render(jobs[i])
-    return renderer.pages, renderer.problems
+        data = renderer.pages.pop(jobs[i].path, None)  # written now, not held for the chunk
+        if data is not None:
+            part.add(jobs[i].path, data)
+        if len(renderer.cards) > MAX_CARDS:
+            renderer.cards.clear()
+    return part.batch(), renderer.problems
 
 
 def static_files(sources: Sources) -> Iterator[tuple[str, bytes]]:

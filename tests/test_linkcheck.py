@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from generator.linkcheck import broken_links
+from generator.parallel import MIN_ITEMS
 
 
 def messages(pages: dict[str, bytes], site_root: str = "/") -> list[str]:
@@ -35,4 +36,30 @@ def test_broken_links_are_grouped_by_target_and_name_the_source() -> None:
         "/abs.html",
         "a.md: broken link: events/a/index.html links to '../gone/index.html' (and 1 more), "
         "but the site has no events/gone/index.html",
+    ]
+
+
+def test_the_same_link_from_other_folders_leads_elsewhere() -> None:
+    pages = {
+        "index.html": b'<a href="x.html">x</a>',
+        "0/index.html": b'<a href="x.html">x</a> <a href="../x.html">x</a>',
+        "events/a/index.html": b'<a href="x.html">x</a> <a href="../../x.html">x</a>',
+        "events/b/index.html": b'<a href="x.html">x</a> <a href="../../x.html">x</a>',
+        "x.html": b"",
+        "events/a/x.html": b"",
+    }
+    assert messages(pages) == [
+        "0/index.html: broken link: 0/index.html links to 'x.html', but the site has no 0/x.html",
+        "events/b/index.html: broken link: events/b/index.html links to 'x.html', "
+        "but the site has no events/b/x.html",
+    ]
+
+
+def test_workers_count_every_link_to_a_missing_page() -> None:
+    pages = {f"p{i}/index.html": b'<a href="../gone.html">g</a>' * 2 for i in range(MIN_ITEMS)}
+    one = broken_links(pages, {}, workers=1)
+    assert [d.message for d in broken_links(pages, {}, workers=2)] == [d.message for d in one]
+    assert [d.message for d in one] == [
+        f"broken link: p0/index.html links to '../gone.html' (and {2 * MIN_ITEMS - 1} more), "
+        "but the site has no gone.html"
     ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import MANIFEST, OutputError, check_output_folder, write_site
+from generator.output import MANIFEST, OutputError, Staging, check_output_folder, write_site
 from tests.conftest import snapshot
 
 
@@ -79,3 +79,22 @@ def test_finish_adds_files_that_the_manifest_lists(tmp_path: Path) -> None:
         out, {"index.html": b"x"}, finish=lambda staged: (staged / "extra.js").write_text("y")
     )
     assert sorted((out / MANIFEST).read_text().splitlines()) == ["extra.js", "index.html"]
+
+
+def test_a_file_put_twice_never_writes_into_the_old_output(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"timeline.json": b"old"})
+    with Staging(out) as staging:
+        staging.put("timeline.json", b"old")  # hard-linked from the old output
+        staging.put("timeline.json", b"new")
+        assert (out / "timeline.json").read_bytes() == b"old"
+        staging.commit()
+    assert snapshot(out) == {"timeline.json": b"new", MANIFEST: b"timeline.json\n"}
+
+
+def test_a_staging_folder_left_without_commit_is_removed(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    with pytest.raises(OutputError), Staging(out) as staging:
+        staging.put("index.html", b"x")
+        staging.put("../escape.html", b"x")
+    assert sorted(tmp_path.iterdir()) == []
