@@ -183,7 +183,11 @@ def _build(args: argparse.Namespace) -> int:
         result = build(config, sources, args.drafts, cache, default_workers(), staging)
         problems += result.diagnostics
         if not has_errors(problems):
-            write_site(output, result.pages, finish=index_site if config.search else None)
+            write_site(
+                output,
+                result.pages,
+                finish=(lambda staged: index_site(staged, output)) if config.search else None,
+            )
             cache.record(inputs, output)
     except (OutputError, SearchError) as exc:
         problems.append(error(config.output_dir, 0, str(exc)))

@@ -1,21 +1,44 @@
-"""The static full-text search index, made by Pagefind from the event pages.
+"""The static full-text search index, made by Pagefind from the event pages, in shards.
 
 Pagefind is a program (shipped inside its Python package), so this is an edge like
 output.py: the CLI runs it over the staged output folder, after the pages are written and
 before the folder is swapped in, so the output is still replaced in one atomic step.
+
+One Pagefind run holds every page it indexes in memory (about 100 KB each), so the event
+pages are split into shards of at most ``SHARD_SIZE`` pages, each indexed by its own run
+into ``pagefind/<shard>/``, one run after another; the browser merges them
+(``mergeIndex``). A page's shard is a hash of its path, so a new or edited event changes
+one shard, and a shard whose pages are byte-identical to those the previous output
+indexed is hard-linked from there instead of indexed again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 from generator import messages as M
 
 INDEX_FOLDER = "pagefind"
+SHARDS_FILE = "shards.json"  # the shard folders, first the one whose pagefind.js is loaded
+DIGEST_FILE = "pages.sha256"  # in each shard: what it was made from, to reuse it unchanged
 EVENT_PAGES = "events/**/*.html"
-TIMEOUT = 300  # seconds; 10,000 events index in a few seconds
+# Measured on the 10,000-event corpus: Pagefind's peak is about 100 KB per page, so 2,000
+# pages stay near 200 MiB; smaller shards only add runs and files for the browser to load.
+SHARD_SIZE = 2000
+TIMEOUT = 300  # seconds, per shard; 2,000 pages index in about two seconds
+PAGEFIND_OPTIONS = ("--silent",)
+# Characters with a meaning in Pagefind's globs (the wax syntax), escaped in page paths.
+_GLOB_SPECIAL = re.compile(r"[\\?*$:<>()\[\]{},!#]")
 # Pagefind's ready-made interfaces; the theme has its own small search box instead.
 _UNUSED = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
 
@@ -24,33 +47,93 @@ class SearchError(Exception):
     """The indexer could not run or failed; the message says why."""
 
 
-def index_site(site: Path) -> None:
-    """Add the search index of the event pages of the built site in ``site``."""
-    if not any((site / "events").glob("*/index.html")):
+def index_site(site: Path, previous: Path | None = None) -> None:
+    """Add the search index of the event pages of the built site in ``site``, reusing the
+    shards of ``previous`` (the output this build replaces) whose pages did not change."""
+    pages = sorted(p.relative_to(site).as_posix() for p in site.glob(EVENT_PAGES))
+    if not pages:
         return  # nothing to find; Pagefind refuses an empty site
-    _run_pagefind(site)
-    for unused in (site / INDEX_FOLDER).glob("*"):
+    index = site / INDEX_FOLDER
+    shards = split_into_shards(pages, SHARD_SIZE)
+    for name, members in shards.items():
+        old = previous / INDEX_FOLDER / name if previous is not None else None
+        _make_shard(site, members, index / name, old)
+    (index / SHARDS_FILE).write_text(json.dumps(list(shards)) + "\n", "utf-8")
+
+
+def split_into_shards(pages: Sequence[str], size: int) -> dict[str, list[str]]:
+    """{shard folder name: its pages}, no shard over ``size`` pages, empty ones left out.
+
+    The number of buckets is the smallest power of two that fits every page, so it only
+    changes when the site about doubles or halves; until then a page stays in its bucket."""
+    hashes = {
+        page: int.from_bytes(hashlib.sha256(page.encode()).digest()[:8], "big") for page in pages
+    }
+    buckets = 1
+    while True:
+        shards: dict[int, list[str]] = {}
+        for page in pages:
+            shards.setdefault(hashes[page] % buckets, []).append(page)
+        if all(len(members) <= size for members in shards.values()):
+            return {str(number): shards[number] for number in sorted(shards)}
+        buckets *= 2
+
+
+def _make_shard(site: Path, pages: list[str], shard: Path, old: Path | None) -> None:
+    digest = _digest(site, pages)
+    if old is not None and _reuse(old, shard, digest):
+        return
+    _run_pagefind(site, pages, shard)
+    for unused in shard.glob("*"):
         if unused.is_file() and unused.name.startswith(_UNUSED):
             unused.unlink()
+    (shard / DIGEST_FILE).write_text(digest + "\n", "utf-8")
 
 
-def _run_pagefind(site: Path) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "pagefind",
-        "--site",
-        str(site),
-        "--glob",
-        EVENT_PAGES,
-        "--output-subdir",
-        INDEX_FOLDER,
-        "--silent",
-    ]
+def _digest(site: Path, pages: list[str]) -> str:
+    """The hash of the shard's page paths and bytes, and of how Pagefind is run on them."""
+    recipe = hashlib.sha256(f"pagefind {version('pagefind')} {PAGEFIND_OPTIONS}\n".encode())
+    for page in pages:
+        data = (site / page).read_bytes()
+        recipe.update(f"{page}\n{len(data)}\n".encode())
+        recipe.update(data)
+    return recipe.hexdigest()
+
+
+def _reuse(old: Path, shard: Path, digest: str) -> bool:
+    """Hard-link the previous output's shard when it was made from the same pages."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-    except subprocess.TimeoutExpired:
-        raise SearchError(M.SEARCH_TIMEOUT(seconds=TIMEOUT)) from None
+        if (old / DIGEST_FILE).read_text("utf-8") != digest + "\n":
+            return False
+        shutil.copytree(old, shard, copy_function=os.link)
+    except OSError:  # no previous shard, or a file system without hard links
+        shutil.rmtree(shard, ignore_errors=True)
+        return False
+    return True
+
+
+def _run_pagefind(site: Path, pages: list[str], output: Path) -> None:
+    """Index ``pages`` of ``site`` into the folder ``output``.
+
+    The pages are named by one glob, {path,path,...}, in Pagefind's configuration file:
+    thousands of paths are too long for an argument, and a folder of links to them would
+    cost a mkdir per event page (about 1 ms each on a loaded disk)."""
+    glob = "{" + ",".join(_GLOB_SPECIAL.sub(r"\\\g<0>", page) for page in pages) + "}"
+    command = [sys.executable, "-m", "pagefind", "--site", str(site.resolve())]
+    command += ["--output-path", str(output.resolve())]
+    with tempfile.TemporaryDirectory(prefix="timeline-pagefind-") as folder:
+        (Path(folder) / "pagefind.json").write_text(json.dumps({"glob": glob}), "utf-8")
+        try:
+            done = subprocess.run(
+                [*command, *PAGEFIND_OPTIONS],
+                cwd=folder,  # where Pagefind reads its configuration file
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise SearchError(M.SEARCH_TIMEOUT(seconds=TIMEOUT)) from None
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
         reason = detail[-1] if detail else f"exit code {done.returncode}"

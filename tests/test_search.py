@@ -1,19 +1,40 @@
 """Full-text search in the browser: the example site, served from a sub-path by a plain
-static server, finds an event by a word of its body; opened from disk, the search box
-stays out of the way without console errors."""
+static server, finds an event by a word of its body, and so does a site whose index is in
+several shards; opened from disk, the search box stays out of the way without console
+errors. A rebuild re-indexes only the shards whose pages changed, and gives the same bytes
+as a cold build."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, MakeSite, run_cli
+from generator import search
+from generator.cli import main
+from tests.conftest import REPO, MakeSite, event_file, run_cli, snapshot
 from tests.static_server import serve_folder
 
 EVENTS = sorted((REPO / "content" / "events").glob("*.md"))
+# One word of its own in the body of each event of the sharded site.
+WORDS = [
+    "amber",
+    "basalt",
+    "cobalt",
+    "dolomite",
+    "emerald",
+    "feldspar",
+    "garnet",
+    "hematite",
+    "ilmenite",
+    "jasper",
+    "kyanite",
+    "lazurite",
+]
 
 
 def _body_word() -> tuple[str, str]:
@@ -25,6 +46,37 @@ def _body_word() -> tuple[str, str]:
             if sum(word in text for text in texts.values()) == 1:
                 return word, path.stem
     raise AssertionError("no event has a word of its own")
+
+
+@pytest.fixture
+def sharded_site(site: MakeSite, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Twelve events, each with a word of its own, built with an index of 3-page shards."""
+    monkeypatch.setattr(search, "SHARD_SIZE", 3)
+    events = {
+        f"content/events/e{n}.md": event_file(
+            f"Event {n}", f"2023-01-{n + 1:02d}", f"This event mentions {word}.", summary="S."
+        )
+        for n, word in enumerate(WORDS)
+    }
+    root = site(events)
+    _build(root, "output")
+    return root
+
+
+def _build(root: Path, output: str) -> None:
+    """Build in this process, so that monkeypatched settings of the search index apply."""
+    config = str(root / "timeline.toml")
+    assert main(["build", "-q", "--config", config, "--output", str(root / output)]) == 0
+
+
+@contextmanager
+def _served_from_a_sub_path(folder: Path, tmp_path: Path) -> Iterator[str]:
+    """Serve ``folder`` as http://host/some/path/; yields that URL."""
+    www = tmp_path / "www"
+    (www / "some").mkdir(parents=True)
+    (www / "some" / "path").symlink_to(folder)
+    with serve_folder(www) as root:
+        yield f"{root}some/path/"
 
 
 def _errors(page: object, errors: list[str]) -> None:
@@ -48,23 +100,20 @@ def test_typing_a_word_of_an_event_body_lists_that_event(
 
     assert isinstance(browser_context, BrowserContext)
     word, slug = _body_word()
-    assert (example_site / "pagefind" / "pagefind.js").is_file()
-    www = tmp_path / "www"
-    (www / "some").mkdir(parents=True)
-    (www / "some" / "path").symlink_to(example_site)  # served from a sub-path
+    assert (example_site / "pagefind" / "shards.json").is_file()
     page = browser_context.new_page()
     errors: list[str] = []
     _errors(page, errors)
     try:
-        with serve_folder(www) as root:
-            page.goto(f"{root}some/path/years/2023/index.html")
+        with _served_from_a_sub_path(example_site, tmp_path) as root:
+            page.goto(f"{root}years/2023/index.html")
             box = page.get_by_role("searchbox", name="Search events")
             box.fill(word)
             result = page.locator(f".search-results a[href$='/events/{slug}/']")
             result.wait_for(timeout=15_000)
             href = result.get_attribute("href")
             result.click()
-            page.wait_for_url(f"{root}some/path/events/{slug}/", timeout=10_000)
+            page.wait_for_url(f"{root}events/{slug}/", timeout=10_000)
             heading = page.locator("h1").inner_text()
             box = page.get_by_role("searchbox", name="Search events")
             box.fill("zzzzqqqq")
@@ -73,6 +122,35 @@ def test_typing_a_word_of_an_event_body_lists_that_event(
         page.close()
     assert href == f"/some/path/events/{slug}/"
     assert heading and heading.lower() != word
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_a_word_of_an_event_in_a_merged_shard_lists_only_that_event(
+    sharded_site: Path, tmp_path: Path, browser_context: object
+) -> None:
+    from playwright.sync_api import BrowserContext
+
+    assert isinstance(browser_context, BrowserContext)
+    output = sharded_site / "output"
+    shards = json.loads((output / "pagefind" / "shards.json").read_text("utf-8"))
+    assert len(shards) > 2
+    pages = sorted(p.relative_to(output).as_posix() for p in output.glob("events/*/index.html"))
+    members = search.split_into_shards(pages, 3)[shards[-1]]  # merged, not the first
+    slug = members[0].split("/")[1]
+    word = WORDS[int(slug.removeprefix("e"))]
+    page = browser_context.new_page()
+    errors: list[str] = []
+    _errors(page, errors)
+    try:
+        with _served_from_a_sub_path(output, tmp_path) as root:
+            page.goto(f"{root}index.html")
+            page.get_by_role("searchbox", name="Search events").fill(word)
+            page.locator(".search-results a").first.wait_for(timeout=15_000)
+            hrefs = [a.get_attribute("href") for a in page.locator(".search-results a").all()]
+    finally:
+        page.close()
+    assert hrefs == [f"/some/path/events/{slug}/"]
     assert errors == []
 
 
@@ -99,11 +177,50 @@ def test_from_disk_the_search_box_stays_hidden_without_errors(
 
 def test_only_event_pages_are_indexed(example_site: Path) -> None:
     index = example_site / "pagefind"
-    names = {p.name for p in index.iterdir()}
+    assert json.loads((index / "shards.json").read_text("utf-8")) == ["0"]  # a small site
+    names = {p.name for p in (index / "0").iterdir()}
     assert "pagefind.js" in names and "pagefind-entry.json" in names
     assert not any(n.startswith("pagefind-ui") for n in names)  # the theme has its own box
-    fragments = list((index / "fragment").iterdir())
+    fragments = list((index / "0" / "fragment").iterdir())
     assert len(fragments) == len(EVENTS)  # one record per event page, none for the others
+
+
+def test_shards_hold_each_page_once_and_a_new_page_changes_one_shard() -> None:
+    pages = [f"events/e{n}/index.html" for n in range(1000)]
+    shards = search.split_into_shards(pages, 100)
+    assert all(len(members) <= 100 for members in shards.values())
+    assert sorted(p for members in shards.values() for p in members) == sorted(pages)
+    assert {int(name) for name in shards} <= set(range(16))  # 1,000 / 100 -> 16 buckets
+    grown = search.split_into_shards([*pages, "events/new/index.html"], 100)
+    changed = [name for name in grown if grown[name] != shards.get(name)]
+    assert len(changed) == 1 and "events/new/index.html" in grown[changed[0]]
+
+
+def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[Path] = []
+    run_pagefind = search._run_pagefind
+
+    def counted(site: Path, pages: list[str], output: Path) -> None:
+        runs.append(output)
+        run_pagefind(site, pages, output)
+
+    monkeypatch.setattr(search, "_run_pagefind", counted)
+    edited = sharded_site / "content" / "events" / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _build(sharded_site, "output")
+    assert len(runs) == 1  # only the shard of e4
+    shard = runs[0].name
+    pages = sorted(p.name for p in (sharded_site / "output" / "events").iterdir())
+    members = search.split_into_shards([f"events/{p}/index.html" for p in pages], 3)[shard]
+    assert "events/e4/index.html" in members
+    runs.clear()
+    _build(sharded_site, "cold")
+    assert len(runs) > 2  # no previous output there: every shard is indexed
+    reused, cold = snapshot(sharded_site / "output"), snapshot(sharded_site / "cold")
+    assert sorted(reused) == sorted(cold)
+    assert [p for p in reused if reused[p] != cold[p]] == []
 
 
 def test_a_site_without_events_builds_without_an_index(site: Callable[..., Path]) -> None:

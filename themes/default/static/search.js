@@ -13,10 +13,25 @@
   var latest = 0;
   form.hidden = false;
 
+  // The index is in shards (pagefind/shards.json lists their folders): the first one's
+  // pagefind.js searches, and the others are merged into it, so one search covers all.
   function pagefind() {
     if (!loading) {
-      loading = import(new URL("pagefind/pagefind.js", root).href).then(function (module) {
-        return module.options({ baseUrl: root.pathname }).then(function () { return module; });
+      loading = fetch(new URL("pagefind/shards.json", root)).then(function (response) {
+        if (!response.ok) throw new Error("no search index");
+        return response.json();
+      }).then(function (shards) {
+        var paths = shards.map(function (name) {
+          return new URL("pagefind/" + name + "/", root).pathname;
+        });
+        return import(paths[0] + "pagefind.js").then(function (module) {
+          var options = { baseUrl: root.pathname };
+          return module.options(options).then(function () {
+            return Promise.all(paths.slice(1).map(function (path) {
+              return module.mergeIndex(path, options);
+            }));
+          }).then(function () { return module; });
+        });
       });
     }
     return loading;
