@@ -162,7 +162,7 @@ def build(
     problems += found
     pages, found = render_site(config, sources, timeline, bodies, sink or MemorySink(), workers)
     problems += found
-    for path, data in export_pages(config, timeline, bodies, pages.result()).items():
+    for path, data in export_pages(config, timeline, bodies, pages.result()):
         pages.add(path, data)
     if not has_errors(problems):
         problems += pages.broken_links(
