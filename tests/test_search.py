@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,10 +80,14 @@ def _served_from_a_sub_path(folder: Path, tmp_path: Path) -> Iterator[str]:
         yield f"{root}some/path/"
 
 
-def _errors(page: object, errors: list[str]) -> None:
-    from playwright.sync_api import ConsoleMessage, Page
+@contextmanager
+def _watched_page(browser_context: object) -> Iterator[tuple[Any, list[str]]]:
+    """A new page, and the console errors and uncaught exceptions it reports; closed after."""
+    from playwright.sync_api import BrowserContext, ConsoleMessage
 
-    assert isinstance(page, Page)
+    assert isinstance(browser_context, BrowserContext)
+    page = browser_context.new_page()
+    errors: list[str] = []
 
     def console(message: ConsoleMessage) -> None:
         if message.type == "error" and "favicon.ico" not in message.location.get("url", ""):
@@ -90,36 +95,34 @@ def _errors(page: object, errors: list[str]) -> None:
 
     page.on("console", console)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        yield page, errors
+    finally:
+        page.close()
 
 
 @pytest.mark.browser
 def test_typing_a_word_of_an_event_body_lists_that_event(
     example_site: Path, tmp_path: Path, browser_context: object
 ) -> None:
-    from playwright.sync_api import BrowserContext
-
-    assert isinstance(browser_context, BrowserContext)
     word, slug = _body_word()
     assert (example_site / "pagefind" / "shards.json").is_file()
-    page = browser_context.new_page()
-    errors: list[str] = []
-    _errors(page, errors)
-    try:
-        with _served_from_a_sub_path(example_site, tmp_path) as root:
-            page.goto(f"{root}years/2023/index.html")
-            box = page.get_by_role("searchbox", name="Search events")
-            box.fill(word)
-            result = page.locator(f".search-results a[href$='/events/{slug}/']")
-            result.wait_for(timeout=15_000)
-            href = result.get_attribute("href")
-            result.click()
-            page.wait_for_url(f"{root}events/{slug}/", timeout=10_000)
-            heading = page.locator("h1").inner_text()
-            box = page.get_by_role("searchbox", name="Search events")
-            box.fill("zzzzqqqq")
-            page.get_by_text("No event matches").wait_for(timeout=15_000)
-    finally:
-        page.close()
+    with (
+        _watched_page(browser_context) as (page, errors),
+        _served_from_a_sub_path(example_site, tmp_path) as root,
+    ):
+        page.goto(f"{root}years/2023/index.html")
+        box = page.get_by_role("searchbox", name="Search events")
+        box.fill(word)
+        result = page.locator(f".search-results a[href$='/events/{slug}/']")
+        result.wait_for(timeout=15_000)
+        href = result.get_attribute("href")
+        result.click()
+        page.wait_for_url(f"{root}events/{slug}/", timeout=10_000)
+        heading = page.locator("h1").inner_text()
+        box = page.get_by_role("searchbox", name="Search events")
+        box.fill("zzzzqqqq")
+        page.get_by_text("No event matches").wait_for(timeout=15_000)
     assert href == f"/some/path/events/{slug}/"
     assert heading and heading.lower() != word
     assert errors == []
@@ -129,9 +132,6 @@ def test_typing_a_word_of_an_event_body_lists_that_event(
 def test_a_word_of_an_event_in_a_merged_shard_lists_only_that_event(
     sharded_site: Path, tmp_path: Path, browser_context: object
 ) -> None:
-    from playwright.sync_api import BrowserContext
-
-    assert isinstance(browser_context, BrowserContext)
     output = sharded_site / "output"
     shards = json.loads((output / "pagefind" / "shards.json").read_text("utf-8"))
     assert len(shards) > 2
@@ -139,17 +139,14 @@ def test_a_word_of_an_event_in_a_merged_shard_lists_only_that_event(
     members = search.split_into_shards(pages, 3)[shards[-1]]  # merged, not the first
     slug = members[0].split("/")[1]
     word = WORDS[int(slug.removeprefix("e"))]
-    page = browser_context.new_page()
-    errors: list[str] = []
-    _errors(page, errors)
-    try:
-        with _served_from_a_sub_path(output, tmp_path) as root:
-            page.goto(f"{root}index.html")
-            page.get_by_role("searchbox", name="Search events").fill(word)
-            page.locator(".search-results a").first.wait_for(timeout=15_000)
-            hrefs = [a.get_attribute("href") for a in page.locator(".search-results a").all()]
-    finally:
-        page.close()
+    with (
+        _watched_page(browser_context) as (page, errors),
+        _served_from_a_sub_path(output, tmp_path) as root,
+    ):
+        page.goto(f"{root}index.html")
+        page.get_by_role("searchbox", name="Search events").fill(word)
+        page.locator(".search-results a").first.wait_for(timeout=15_000)
+        hrefs = [a.get_attribute("href") for a in page.locator(".search-results a").all()]
     assert hrefs == [f"/some/path/events/{slug}/"]
     assert errors == []
 
@@ -158,19 +155,11 @@ def test_a_word_of_an_event_in_a_merged_shard_lists_only_that_event(
 def test_from_disk_the_search_box_stays_hidden_without_errors(
     example_site: Path, browser_context: object
 ) -> None:
-    from playwright.sync_api import BrowserContext
-
-    assert isinstance(browser_context, BrowserContext)
-    page = browser_context.new_page()
-    errors: list[str] = []
-    _errors(page, errors)
-    try:
+    with _watched_page(browser_context) as (page, errors):
         page.goto((example_site / "index.html").as_uri())
         page.wait_for_load_state("load")
         hidden = page.locator("form.search").is_hidden()
         title = page.locator("h1").inner_text()
-    finally:
-        page.close()
     assert hidden and title
     assert errors == []
 
