@@ -28,7 +28,10 @@ re-rendered on every build, which is always correct.
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +45,7 @@ from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.exports import whole_exports
 from generator.feeds import feed_pages
 from generator.linkcheck import broken_links
-from generator.linking import LinkMemo, link, same_items
+from generator.linking import Changed, LinkMemo, link, same_items
 from generator.markup import MarkdownRenderer
 from generator.model import Actor, Event, EventLinks, Term, Timeline
 from generator.render import (
@@ -54,17 +57,28 @@ from generator.render import (
     site_root_path,
     static_files,
 )
-from generator.sources import Sources
+from generator.sources import SourceFile, Sources
 
 Entry = Event | Actor | None
 
 
-@dataclass
-class _Body:
-    markdown: str
-    line: int
-    html: str
+@dataclass(frozen=True)
+class _Doc:
+    """One content file as last read: its entry if it is built (None when it has errors,
+    or is a draft without --drafts), the problems met, its body's HTML and the entry
+    with its summary."""
+
+    source: SourceFile
+    entry: Event | Actor | None
     problems: list[Diagnostic]
+    html: str = ""
+    body_problems: list[Diagnostic] = field(default_factory=list)
+    shown: Event | Actor | None = None
+
+    @property
+    def target(self) -> str | None:
+        """The page a link to this file leads to (see build.body_targets)."""
+        return body_targets([self.entry])[self.source.path] if self.entry else None
 
 
 @dataclass
@@ -74,16 +88,17 @@ class _State:
     config: Config
     sources: Sources
     env: Any  # jinja2.Environment, reused so templates compile once
-    entries: dict[str, tuple[bytes, Entry, list[Diagnostic]]] = field(default_factory=dict)
-    bodies: dict[str, _Body] = field(default_factory=dict)
-    body_targets: Mapping[str, str] = field(default_factory=dict)
-    summaries: dict[str, tuple[Event | Actor, Event | Actor]] = field(default_factory=dict)
+    content: tuple[SourceFile, ...] = ()
+    docs: list[_Doc] = field(default_factory=list)  # one per file of ``content``
+    targets: dict[str, str] = field(default_factory=dict)  # body_targets of the entries
+    bodies: dict[str, str] = field(default_factory=dict)  # HTML by source path
     timeline: Timeline | None = None
     pages: Mapping[str, bytes] = field(default_factory=dict)
     render_ok: bool = False  # the previous render had no template problems
     link_problems: list[Diagnostic] | None = None  # None: not checked
     link_memo: LinkMemo = field(default_factory=LinkMemo)
-    cards: Mapping[tuple[str, str, int], Markup] = field(default_factory=dict)  # render.card
+    cards: dict[str, dict[tuple[str, int], Markup]] = field(default_factory=dict)  # render.card
+    subjects: dict[tuple[str, ...], list[str]] = field(default_factory=dict)  # their pages
 
 
 class IncrementalBuilder:
@@ -98,11 +113,15 @@ class IncrementalBuilder:
             state = _State(config, sources, make_environment(sources))
         self.state = state
         state.sources = sources
-        events, actors, problems = self._read(state, config, sources)
-        bodies, changed, found = self._bodies(state, [*events, *actors])
-        problems += found
-        events, actors = self._summarize(state, events, actors, bodies, changed)
-        timeline, found = link(events, actors, state.link_memo)
+        changed = self._read(state, sources)
+        docs = state.docs
+        problems = [p for d in docs for p in (*d.problems, *d.body_problems)]
+        bodies = state.bodies
+        timeline, found = link(
+            [d.shown for d in docs if isinstance(d.shown, Event)],
+            [d.shown for d in docs if isinstance(d.shown, Actor)],
+            state.link_memo,
+        )
         problems += found
         pages, fresh, found = self._render(state, timeline, bodies, changed)
         problems += found
@@ -122,84 +141,86 @@ class IncrementalBuilder:
             timeline=timeline,
         )
 
-    def _read(
-        self, state: _State, config: Config, sources: Sources
-    ) -> tuple[list[Event], list[Actor], list[Diagnostic]]:
-        zone = ZoneInfo(config.timezone)
-        events: list[Event] = []
-        actors: list[Actor] = []
-        problems: list[Diagnostic] = []
-        kept: dict[str, tuple[bytes, Entry, list[Diagnostic]]] = {}
-        for source in sources.content:
-            cached = state.entries.get(source.path)
-            if cached is None or cached[0] != source.data:
-                entry, found = read_entry(config, source, zone)
-                cached = (source.data, entry, found)
-            kept[source.path] = cached
-            _, entry, found = cached
-            problems += found
-            if isinstance(entry, Event) and (self.drafts or not entry.draft):
-                events.append(entry)
-            elif isinstance(entry, Actor):
-                actors.append(entry)
-        state.entries = kept  # deleted files drop out
-        return events, actors, problems
+    def _read(self, state: _State, sources: Sources) -> set[str]:
+        """Read again the content files that are not the very objects read last time,
+        render their bodies and give them summaries; return the source paths whose HTML
+        changed. ``state.docs`` follows the order of ``sources.content``."""
+        content, old = sources.content, state.content
+        if len(content) == len(old):
+            same = list(map(operator.is_, content, old))  # compared in C: quick
+            if all(content[i].path == old[i].path for i, kept in enumerate(same) if not kept):
+                return self._update(state, content, state.docs, set())
+        previous = {d.source.path: d for d in state.docs}
+        docs = [previous.get(source.path) for source in content]
+        gone = previous.keys() - {source.path for source in content}
+        return self._update(state, content, docs, gone)
 
-    def _bodies(
-        self, state: _State, documents: list[Event | Actor]
-    ) -> tuple[dict[str, str], set[str], list[Diagnostic]]:
-        """Every body's HTML, the source paths whose HTML changed, and the problems."""
-        targets = body_targets(documents)
-        moved = targets != state.body_targets
-        renderer = MarkdownRenderer(targets, unsafe_html=state.config.unsafe_html)
-        kept: dict[str, _Body] = {}
-        changed: set[str] = set()
-        problems: list[Diagnostic] = []
-        for doc in documents:
-            body = state.bodies.get(doc.path)
-            if (
-                body is None
-                or body.markdown != doc.body
-                or body.line != doc.body_line
-                or (moved and ".md" in doc.body)  # its links to other files may now differ
-            ):
-                html, found = renderer.render(doc.body, doc.path, doc.body_line)
-                if body is None or body.html != html:
-                    changed.add(doc.path)
-                body = _Body(doc.body, doc.body_line, html, found)
-            kept[doc.path] = body
-            problems += body.problems
-        state.bodies = kept
-        state.body_targets = targets
-        return {path: body.html for path, body in kept.items()}, changed, problems
-
-    def _summarize(
+    def _update(
         self,
         state: _State,
-        events: list[Event],
-        actors: list[Actor],
-        bodies: Mapping[str, str],
-        changed: set[str],
-    ) -> tuple[list[Event], list[Actor]]:
-        """``with_summaries``, giving back the very same objects for unchanged entries so
-        later stages can keep comparing entries by identity."""
-        kept: dict[str, tuple[Event | Actor, Event | Actor]] = {}
-        done: list[Event | Actor] = []
-        entries: list[Event | Actor] = [*events, *actors]
-        for entry in entries:
-            previous = state.summaries.get(entry.path)
-            summarized: Event | Actor
-            if previous is not None and previous[0] is entry and entry.path not in changed:
-                summarized = previous[1]
+        content: tuple[SourceFile, ...],
+        docs: Sequence[_Doc | None],
+        gone: set[str],
+    ) -> set[str]:
+        zone = ZoneInfo(state.config.timezone)
+        kept: list[_Doc] = []
+        fresh: dict[int, _Doc | None] = {}  # index -> the doc it replaces
+        for i, source in enumerate(content):
+            prior = docs[i]
+            if prior is not None and prior.source is source:
+                kept.append(prior)
+            elif prior is not None and prior.source.data == source.data:
+                kept.append(dataclasses.replace(prior, source=source))
             else:
-                (summarized,) = with_summaries([entry], bodies)
-            kept[entry.path] = (entry, summarized)
-            done.append(summarized)
-        state.summaries = kept
-        return (
-            [e for e in done if isinstance(e, Event)],
-            [a for a in done if isinstance(a, Actor)],
+                entry, found = read_entry(state.config, source, zone)
+                kept.append(_Doc(source, self._built(entry), found))
+                fresh[i] = prior
+        state.content, state.docs = content, kept
+        moved = bool(gone) or any(
+            kept[i].target != (prior.target if prior else None) for i, prior in fresh.items()
         )
+        if moved:  # links between bodies may lead elsewhere now
+            state.targets = body_targets([d.entry for d in kept if d.entry])
+            for i, doc in enumerate(kept):
+                if doc.entry is not None and ".md" in doc.entry.body:
+                    fresh.setdefault(i, None)
+        return self._bodies(state, fresh, gone, moved)
+
+    def _built(self, entry: Event | Actor | None) -> Event | Actor | None:
+        """The entry if it is built: drafts only with --drafts."""
+        if isinstance(entry, Event) and entry.draft and not self.drafts:
+            return None
+        return entry
+
+    def _bodies(
+        self, state: _State, fresh: dict[int, _Doc | None], gone: set[str], moved: bool
+    ) -> set[str]:
+        """Render the bodies of the ``fresh`` docs (keeping the HTML of a body whose
+        Markdown is as before, unless links between bodies moved) and summarize them;
+        return the paths whose HTML changed."""
+        if not fresh and not gone:
+            return set()
+        renderer = MarkdownRenderer(state.targets, unsafe_html=state.config.unsafe_html)
+        bodies = state.bodies = dict(state.bodies)  # the last build's pages still use it
+        changed = {path for path in gone if bodies.pop(path, None) is not None}
+        for i, prior in fresh.items():
+            doc = state.docs[i]
+            path, entry = doc.source.path, doc.entry
+            if entry is None:
+                if bodies.pop(path, None) is not None:
+                    changed.add(path)
+                continue
+            before = prior.entry if prior is not None else None
+            if before is not None and _same_body(before, entry) and not moved:
+                html, found = prior.html, prior.body_problems  # type: ignore[union-attr]
+            else:
+                html, found = renderer.render(entry.body, path, entry.body_line)
+            if bodies.get(path) != html:
+                changed.add(path)
+            bodies[path] = html
+            (shown,) = with_summaries([entry], bodies)
+            state.docs[i] = dataclasses.replace(doc, html=html, body_problems=found, shown=shown)
+        return changed
 
     def _render(
         self, state: _State, timeline: Timeline, bodies: Mapping[str, str], changed: set[str]
@@ -209,27 +230,56 @@ class IncrementalBuilder:
         old = state.timeline
         changes = None
         if old is not None and state.render_ok and _counts(old) == _counts(timeline):
-            changes = _Changes(old, timeline, state.config, changed)
+            shown = [d.shown for d in state.docs if d.source.path in changed] if changed else []
+            changes = _Changes(old, timeline, state.config, shown, state.link_memo.changed)
             # Cards of events whose card did not change are the ones rendered last time.
-            renderer.cards.update(
-                (key, card) for key, card in state.cards.items() if key[0] not in changes.cards
-            )
-        pages: dict[str, bytes] = {}
+            renderer.cards = dict(state.cards)
+            for slug in changes.cards:
+                renderer.cards.pop(slug, None)
         self.rendered = set()
-        for job in renderer.jobs():
-            previous = state.pages.get(job.path)
-            if changes is None or previous is None or changes.affects(job):
-                renderer.render(job)
-                self.rendered.add(job.path)
-                if job.path in renderer.pages:
-                    pages[job.path] = renderer.pages[job.path]
-            else:
-                pages[job.path] = previous
-        for path, data in static_files(state.sources):
-            pages.setdefault(path, data)
+        subjects = changes.subjects() if changes is not None else None
+        if subjects is None:  # look at every page
+            pages: dict[str, bytes] = {}
+            state.subjects = defaultdict(list)
+            for job in renderer.jobs():
+                state.subjects[job.subject].append(job.path)
+                self._page(renderer, job, state.pages, changes, pages)
+            for path, data in static_files(state.sources):
+                pages.setdefault(path, data)
+        else:  # only at the pages of what changed
+            pages = dict(state.pages)
+            for subject in subjects:
+                jobs = renderer.jobs_of(subject)
+                for path in set(state.subjects.pop(subject, ())) - {j.path for j in jobs}:
+                    del pages[path]  # a page no longer made (say, a list got shorter)
+                if jobs:
+                    state.subjects[subject] = [job.path for job in jobs]
+                for job in jobs:
+                    self._page(renderer, job, state.pages, changes, pages)
         state.render_ok = not renderer.problems
         state.cards = renderer.cards
         return pages, set(renderer.pages), list(renderer.problems.values())
+
+    def _page(
+        self,
+        renderer: SiteRenderer,
+        job: PageJob,
+        before: Mapping[str, bytes],
+        changes: _Changes | None,
+        pages: dict[str, bytes],
+    ) -> None:
+        """Render the page of ``job`` into ``pages`` if ``changes`` affect it, else keep
+        the one from ``before``."""
+        previous = before.get(job.path)
+        if changes is not None and previous is not None and not changes.affects(job):
+            pages[job.path] = previous
+            return
+        renderer.render(job)
+        self.rendered.add(job.path)
+        if job.path in renderer.pages:
+            pages[job.path] = renderer.pages[job.path]
+        else:  # a template error, reported
+            pages.pop(job.path, None)
 
     def _check_links(
         self,
@@ -252,47 +302,99 @@ class IncrementalBuilder:
         return found
 
 
-class _Changes:
-    """Which pages a change between two timelines affects (see the module's docstring)."""
+def _same_body(a: Event | Actor, b: Event | Actor) -> bool:
+    return a.body == b.body and a.body_line == b.body_line and a.path == b.path
 
-    def __init__(self, old: Timeline, new: Timeline, config: Config, bodies: set[str]) -> None:
+
+class _Changes:
+    """Which pages a change between two timelines affects (see the module's docstring).
+
+    ``linked`` says what linking changed; ``shown`` are the entries whose body's HTML
+    changed. After an edit of a few events, only the pages of what they touch are looked
+    at (``subjects()``); after linking from scratch, every page."""
+
+    def __init__(
+        self,
+        old: Timeline,
+        new: Timeline,
+        config: Config,
+        shown: Sequence[Event | Actor | None],
+        linked: Changed,
+    ) -> None:
         self.old = old
         self.new = new
         self.config = config
-        self.bodies = bodies
-        old_events = {e.slug: e for e in old.events}
-        before_all, new_all = dict(old_events), {e.slug: e for e in new.events}
+        self.linked = linked
+        self.bodies = {e.path for e in shown if e is not None}
+        self.profiles = {e.slug for e in shown if isinstance(e, Actor)}
+        self.years_moved = list(old.years) != list(new.years)
         self.pages: set[str] = set()  # event pages to render again
         self.cards: set[str] = set()  # events whose card (on list pages) changed
-        for event in new.events:
-            slug = event.slug
-            before = old_events.pop(slug, None)
-            links, old_links = new.links[slug], old.links.get(slug)
-            if before is not event or old_links is None:
+        if linked.everything:
+            old_events = {e.slug: e for e in old.events}
+            new_events = {e.slug: e for e in new.events}
+            moved = {s for s, e in new_events.items() if old_events.get(s) is not e}
+            candidates: Iterable[str] = new_events.keys() | old_events.keys()
+        else:
+            moved = linked.events
+            candidates = linked.events | linked.links
+        body_slugs = {e.slug for e in shown if isinstance(e, Event)}
+        for slug in candidates:
+            links, old_links = new.links.get(slug), old.links.get(slug)
+            if links is None or old_links is None or slug in moved:
                 self.pages.add(slug)
                 self.cards.add(slug)
                 continue
             if links is old_links:  # link() gives back what did not change
-                if event.path in bodies:
+                if slug in body_slugs:
                     self.pages.add(slug)
                 continue
-            if event.path in bodies or not _same_links(old_links, links):
+            if slug in body_slugs or not _same_links(old_links, links):
                 self.pages.add(slug)
             if any(
                 _terms(getattr(old_links, name)) != _terms(getattr(links, name))
                 for name in TAXONOMIES  # cards show and filter by all three
             ):
                 self.cards.add(slug)
-        self.cards |= old_events.keys()  # events gone (or renamed) leave the lists
-        # Where the changed cards show: their events' term pages and years, before and after.
+        # Where the changed cards show: their events' term pages, before and after.
         self.card_terms: set[tuple[str, str]] = set()
-        self.card_years: set[int] = set()
         for slug in self.cards:
-            for shown in (old.links.get(slug), new.links.get(slug)):
-                if shown is not None:
-                    terms = (*shown.actors, *shown.tags, *shown.places)
+            for shows in (old.links.get(slug), new.links.get(slug)):
+                if shows is not None:
+                    terms = (*shows.actors, *shows.tags, *shows.places)
                     self.card_terms.update((t.taxonomy, t.slug) for t in terms)
-            self.card_years.update(e.year for e in (before_all.get(slug), new_all.get(slug)) if e)
+
+    def subjects(self) -> list[tuple[str, ...]] | None:
+        """The subjects (see render.PageJob) whose pages may have changed, or None if
+        every page must be looked at."""
+        if self.linked.everything:
+            return None
+        old, new, linked = self.old, self.new, self.linked
+        years = set(old.years) | set(new.years) if self.years_moved else self._card_years()
+        terms = self.card_terms | linked.terms | {("actors", s) for s in self.profiles}
+        terms |= {
+            ("actors", slug)
+            for slug, co_actors in new.co_actors.items()
+            if old.co_actors.get(slug) is not co_actors
+        }
+        return [
+            ("home",),
+            *(("years", str(year)) for year in sorted(years)),
+            *(("events", slug) for slug in sorted(self.pages | linked.events)),
+            *(("terms", name) for name in TAXONOMIES),
+            *sorted(terms),
+            ("network",),
+            ("404",),
+        ]
+
+    def _card_years(self) -> set[int]:
+        """Years whose pages may show a changed card."""
+        years = set(self.linked.years)
+        unmoved = self.cards - self.linked.events  # same event, other term names
+        if unmoved:
+            events = {e.slug: e for e in self.new.events}
+            years.update(events[slug].year for slug in unmoved)
+        return years
 
     def affects(self, job: PageJob) -> bool:
         kind, *rest = job.subject
@@ -301,11 +403,8 @@ class _Changes:
             return rest[0] in self.pages
         if kind == "years":
             year = int(rest[0])
-            return (
-                list(old.years) != list(new.years)
-                or year in self.card_years
-                or not same_items(old.years.get(year, ()), new.years[year])
-            )
+            events = old.years.get(year, ())
+            return self.years_moved or self._page_differs(events, new.years[year], job.page)
         if kind == "home":
             shown = home_events(new, self.config)
             return (
@@ -317,10 +416,21 @@ class _Changes:
             before, after = old.taxonomy(rest[0]), new.taxonomy(rest[0])
             return not _same_terms(before, after) and _term_list(before) != _term_list(after)
         if kind in TAXONOMIES:
-            return self._term_differs(kind, rest[0])
+            return self._term_differs(kind, rest[0], job.page)
         if kind == "network":
             return not self._same_network()
         return kind != "404"  # 404.html shows nothing from the content; unknown: render
+
+    def _page_differs(self, before: Sequence[Event], after: Sequence[Event], page: int) -> bool:
+        """Whether page ``page`` of a list of events shows other events, another count or
+        number of pages, or a changed card."""
+        if len(before) != len(after):
+            return True
+        size = self.config.page_size
+        shown = after[(page - 1) * size : page * size]
+        return not same_items(before[(page - 1) * size : page * size], shown) or any(
+            e.slug in self.cards for e in shown
+        )
 
     def _same_network(self) -> bool:
         """The network is drawn from the actors (names, counts) and the actors of each
@@ -335,7 +445,7 @@ class _Changes:
             for slug in self.cards
         )
 
-    def _term_differs(self, taxonomy: str, slug: str) -> bool:
+    def _term_differs(self, taxonomy: str, slug: str, page: int) -> bool:
         before = self.old.taxonomy(taxonomy).get(slug)
         after = self.new.taxonomy(taxonomy)[slug]
         if before is None or before.name != after.name or before.profile is not after.profile:
@@ -344,7 +454,7 @@ class _Changes:
             return True
         if taxonomy == "actors" and _co_actors(self.old, slug) != _co_actors(self.new, slug):
             return True
-        return (taxonomy, slug) in self.card_terms or not same_items(before.events, after.events)
+        return self._page_differs(before.events, after.events, page)
 
 
 def _terms(terms: Sequence[Term]) -> list[tuple[str, str]]:

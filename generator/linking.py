@@ -1,5 +1,15 @@
 """Link events and actors: resolve names to actors, build the tag and place taxonomies,
-order events in time and find each event's neighbours and related events."""
+order events in time and find each event's neighbours and related events.
+
+Linking keeps what it computed in a ``LinkMemo`` and the next ``link()`` with the same
+memo starts from there: it finds the events that are new or gone (by identity, since
+equal events may still differ in fields outside ``==``) and updates only what they touch.
+A build links once into an empty memo, which is the same work; the dev server keeps its
+memo, so a save costs about as much as the edited events' actors, tags and places, not as
+much as the whole timeline. A changed actor file starts from an empty memo, since every
+name may resolve differently. tests/test_linking.py checks that the result never depends
+on the memo.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +18,9 @@ import difflib
 import heapq
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Generic, TypeVar
 
 from generator import messages as M
 from generator.diagnostics import Diagnostic, Severity, error
@@ -23,54 +32,12 @@ CO_ACTOR_LIMIT = 10
 # Related events come from each shared actor's events nearest in time, so an actor that
 # appears in thousands of events costs a bounded amount per event, not all of them.
 RELATED_WINDOW = 30
+TAXONOMIES = ("actors", "tags", "places")
+# Past this share of the events changed, starting from an empty memo is as quick.
+FRESH_SHARE = 8
 
-
-class LinkMemo:
-    """Results of a previous ``link()`` that the next one may reuse, for the dev server.
-
-    Related events and co-actors are most of linking's time. Each is kept with exactly
-    what it was computed from (the very same objects, compared by identity, since equal
-    entries may still differ in fields that do not take part in ``==``): an event and its
-    actors' terms, an actor's term and the actor files. A reused result is always the one
-    ``link()`` would compute: the memo changes speed, never output.
-
-    Terms and event links equal to the previous ones are given back as the previous
-    objects, so what did not change is the very same object from one build to the next
-    and the dev server finds what to render again by identity.
-    """
-
-    def __init__(self) -> None:
-        self.related: dict[str, _Memo[tuple[tuple[Event, int], ...]]] = {}
-        self.co_actors: dict[str, _Memo[tuple[Counter[str], list[str]]]] = {}
-        self.terms: dict[tuple[str, str], Term] = {}
-        self.links: dict[str, EventLinks] = {}
-        self.profiles: tuple[Actor, ...] = ()
-        self.actor_names: list[tuple[str, str]] = []
-
-    def term(self, new: Term) -> Term:
-        old = self.terms.get((new.taxonomy, new.slug))
-        if (
-            old is not None
-            and old.name == new.name
-            and old.profile is new.profile
-            and same_items(old.events, new.events)
-        ):
-            return old
-        return new
-
-    def event_links(self, slug: str, new: EventLinks) -> EventLinks:
-        old = self.links.get(slug)
-        if (
-            old is not None
-            and old.previous is new.previous
-            and old.next is new.next
-            and all(
-                same_items(getattr(old, name), getattr(new, name))
-                for name in ("actors", "tags", "places", "related")
-            )
-        ):
-            return old
-        return new
+SORT = operator.attrgetter("sort_key")
+SLUG = operator.attrgetter("slug")
 
 
 def same_items(a: Sequence[object], b: Sequence[object]) -> bool:
@@ -78,82 +45,377 @@ def same_items(a: Sequence[object], b: Sequence[object]) -> bool:
     return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
-T = TypeVar("T")
+@dataclass
+class Changed:
+    """What the last ``link()`` changed: slugs of events added or removed (an edited event
+    is both), of events whose links are new objects, terms made again or dropped as
+    (taxonomy, slug), and years whose events changed. ``everything`` when it started from
+    an empty memo (nothing is the previous object then)."""
+
+    everything: bool = True
+    events: set[str] = field(default_factory=set)
+    links: set[str] = field(default_factory=set)
+    terms: set[tuple[str, str]] = field(default_factory=set)
+    years: set[int] = field(default_factory=set)
 
 
-@dataclass(frozen=True)
-class _Memo(Generic[T]):
-    inputs: tuple[object, ...]  # what ``result`` was computed from, kept to compare
-    result: T
+class LinkMemo:
+    """The state of the last ``link()``, for the next one to start from (see the module's
+    docstring). Unchanged terms, event links and co-actor lists are given back as the
+    previous objects, so later stages can find what changed by identity."""
+
+    def __init__(self) -> None:
+        self.state: _State | None = None
+        self.changed = Changed()
 
 
 def link(
     events: Iterable[Event], actors: Iterable[Actor], memo: LinkMemo | None = None
 ) -> tuple[Timeline, list[Diagnostic]]:
-    memo = memo or LinkMemo()
-    ordered = tuple(sorted(events, key=lambda e: e.sort_key))
-    problems = _duplicate_slugs(ordered, "event")
+    events = tuple(events)
     profiles = tuple(actors)
-    problems += _duplicate_slugs(profiles, "actor")
-    index, index_problems = _actor_index(profiles)
-    problems += index_problems
+    memo = memo if memo is not None else LinkMemo()
+    state = memo.state
+    duplicates = len(set(map(SLUG, events))) < len(events)
+    if state is None or duplicates or not same_items(state.profiles, profiles):
+        state = _State(profiles)
+    added, removed = state.difference(events)
+    if state.ids and len(added) + len(removed) > max(64, len(events) // FRESH_SHARE):
+        state = _State(profiles)
+        added, removed = list(events), []
+    memo.changed = state.apply(added, removed)
+    # Slugs are the keys of everything the state holds: with two events of one slug it
+    # cannot be updated, so the next link starts afresh (and this build fails anyway).
+    memo.state = None if duplicates else state
+    problems = [*state.index_problems, *state.unknown_actor_notes()]
+    if duplicates:
+        problems += _duplicate_slugs(events, "event")
+    return state.timeline(), problems
 
-    actor_refs: dict[str, tuple[str, ...]] = {}
-    unknown: dict[str, Event] = {}
-    for event in ordered:
-        slugs = []
-        for name in event.actors:
-            slug = index.get(name.casefold()) or index.get(slugify(name))
-            if slug is None:
-                slug = slugify(name)
-                unknown.setdefault(slug, event)
-                index[name.casefold()] = slug
-            if slug not in slugs:
-                slugs.append(slug)
-        actor_refs[event.slug] = tuple(slugs)
-    problems += _unknown_actor_notes(unknown, ordered, profiles, actor_refs)
 
-    names = {a.slug: a.name for a in profiles}
-    by_slug = {a.slug: a for a in profiles}
-    actor_terms = _terms(memo, "actors", ordered, actor_refs, names, by_slug)
-    tag_refs, tag_names = _refs(ordered, "tags")
-    place_refs, place_names = _refs(ordered, "places")
-    tag_terms = _terms(memo, "tags", ordered, tag_refs, tag_names)
-    place_terms = _terms(memo, "places", ordered, place_refs, place_names)
-    memo.terms = {
-        (t.taxonomy, t.slug): t
-        for terms in (actor_terms, tag_terms, place_terms)
-        for t in terms.values()
-    }
+@dataclass
+class _Update:
+    """The events one ``apply()`` adds and removes, each sorted, and what they name."""
 
-    related = _all_related(ordered, actor_refs, actor_terms, memo)
-    links: dict[str, EventLinks] = {}
-    for i, event in enumerate(ordered):
-        links[event.slug] = memo.event_links(
-            event.slug,
-            EventLinks(
-                actors=tuple(actor_terms[s] for s in actor_refs[event.slug]),
-                tags=tuple(tag_terms[s] for s in tag_refs[event.slug]),
-                places=tuple(place_terms[s] for s in place_refs[event.slug]),
-                previous=ordered[i - 1] if i > 0 else None,
-                next=ordered[i + 1] if i + 1 < len(ordered) else None,
-                related=related[i],
-            ),
+    added: list[Event]
+    removed: list[Event]
+    gone: set[int]  # ids of the removed events
+    everything: bool  # linking from an empty memo: every event is added
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return (*self.added, *self.removed)
+
+
+class _State:
+    """Everything linked so far, updated in place by ``apply()``. What a Timeline holds
+    is copied before it is changed, so the Timelines already given out never change."""
+
+    def __init__(self, profiles: tuple[Actor, ...]) -> None:
+        self.profiles = profiles
+        self.files = {a.slug: a for a in profiles}
+        self.index, self.index_problems = _actor_index(profiles)
+        self.index_problems += _duplicate_slugs(profiles, "actor")
+        self.resolved: dict[str, str] = {}  # actor name as written -> slug
+        self.hints: dict[str, str] = {}  # unknown actor name -> what to do
+        self.ids: dict[int, Event] = {}  # the linked events by id (kept alive here)
+        self.events: dict[str, Event] = {}  # the same by slug
+        self.refs: dict[int, dict[str, tuple[str, ...]]] = {}  # by event id, taxonomy
+        self.ordered: list[Event] = []
+        self.terms: dict[str, dict[str, Term]] = {name: {} for name in TAXONOMIES}
+        self.links: dict[str, EventLinks] = {}
+        self.related: dict[str, tuple[tuple[Event, int], ...]] = {}
+        self.counts: dict[str, Counter[str]] = {}  # co-appearances by actor slug
+        self.ranked: dict[str, list[str]] = {}
+        self.co_actors: dict[str, tuple[tuple[Term, int], ...]] = {}
+        self.years: dict[int, tuple[Event, ...]] = {}
+
+    def difference(self, events: Sequence[Event]) -> tuple[list[Event], list[Event]]:
+        """The events not linked yet, and the linked events no longer there."""
+        ids = {id(e): e for e in events}
+        added = [ids[i] for i in ids.keys() - self.ids.keys()]
+        removed = [self.ids[i] for i in self.ids.keys() - ids.keys()]
+        return added, removed
+
+    def timeline(self) -> Timeline:
+        return Timeline(
+            events=tuple(self.ordered),
+            actors=MappingProxyType(self.terms["actors"]),
+            tags=MappingProxyType(self.terms["tags"]),
+            places=MappingProxyType(self.terms["places"]),
+            links=MappingProxyType(self.links),
+            co_actors=MappingProxyType(self.co_actors),
+            years=MappingProxyType(self.years),
         )
-    memo.links = links
-    years: dict[int, list[Event]] = defaultdict(list)
-    for event in ordered:
-        years[event.year].append(event)
-    timeline = Timeline(
-        events=ordered,
-        actors=MappingProxyType(actor_terms),
-        tags=MappingProxyType(tag_terms),
-        places=MappingProxyType(place_terms),
-        links=MappingProxyType(links),
-        co_actors=MappingProxyType(_co_actors(actor_terms, actor_refs, profiles, memo)),
-        years=MappingProxyType({y: tuple(years[y]) for y in sorted(years)}),
-    )
-    return timeline, problems
+
+    def apply(self, added: list[Event], removed: list[Event]) -> Changed:
+        update = _Update(
+            sorted(added, key=SORT),
+            sorted(removed, key=SORT),
+            set(map(id, removed)),
+            everything=not self.ids,
+        )
+        changed = Changed(
+            update.everything,
+            events={e.slug for e in update.events},
+            years={e.year for e in update.events},
+        )
+        for event in update.removed:
+            del self.ids[id(event)]
+            if self.events.get(event.slug) is event:
+                del self.events[event.slug]
+        for event in update.added:
+            self.ids[id(event)] = event
+            self.events[event.slug] = event
+            self.refs[id(event)] = self._refs(event)
+        self._order(update)
+        renamed = {name: self._update_terms(name, update, changed) for name in TAXONOMIES}
+        near = set() if update.everything else self._near(update)
+        self._update_related(update, near)
+        self._update_links(update, changed, near)
+        self._update_co_actors(update, changed, renamed["actors"])
+        self._update_years(update)
+        for event in update.removed:
+            del self.refs[id(event)]
+        return changed
+
+    def _refs(self, event: Event) -> dict[str, tuple[str, ...]]:
+        return {
+            "actors": _unique(map(self._resolve, event.actors)),
+            "tags": _unique(map(slugify, event.tags)),
+            "places": _unique(map(slugify, event.places)),
+        }
+
+    def _resolve(self, name: str) -> str:
+        """The slug an actor's name as written stands for: an actor file's slug, name or
+        alias (ignoring case), else the name's own slug (an actor without a file)."""
+        slug = self.resolved.get(name)
+        if slug is None:
+            index = self.index
+            slug = index.get(name.casefold()) or index.get(slugify(name)) or slugify(name)
+            self.resolved[name] = slug
+        return slug
+
+    def _named(self, update: _Update, taxonomy: str) -> set[str]:
+        """Terms of ``taxonomy`` named by an added or removed event."""
+        return {s for e in update.events for s in self.refs[id(e)][taxonomy]}
+
+    def _order(self, update: _Update) -> None:
+        ordered = self.ordered
+        for event in update.removed:
+            del ordered[_position(ordered, event)]
+        if len(update.added) > 16:
+            ordered += update.added
+            ordered.sort(key=SORT)  # two sorted runs: merged in linear time
+        else:
+            for event in update.added:
+                bisect.insort(ordered, event, key=SORT)
+
+    def _update_terms(self, taxonomy: str, update: _Update, changed: Changed) -> bool:
+        """Make the terms that added and removed events name again. A term's name is its
+        actor file's, else its first event's spelling. Whether names or terms changed."""
+        terms = self.terms[taxonomy] = dict(self.terms[taxonomy])
+        files = self.files if taxonomy == "actors" else {}
+        named = self._named(update, taxonomy) | (files.keys() if update.everything else set())
+        members: dict[str, list[Event]] = defaultdict(list)
+        for event in update.added:
+            for slug in self.refs[id(event)][taxonomy]:
+                members[slug].append(event)
+        renamed = False
+        for slug in named:
+            old = terms.get(slug)
+            events = [e for e in old.events if id(e) not in update.gone] if old else []
+            if members[slug]:
+                events += members[slug]
+                if old:
+                    events.sort(key=SORT)
+            profile = files.get(slug)
+            changed.terms.add((taxonomy, slug))
+            if not events and profile is None:
+                del terms[slug]
+                renamed = True
+                continue
+            name = profile.name if profile else self._spelling(events[0], taxonomy, slug)
+            terms[slug] = Term(taxonomy, slug, name, tuple(events), profile)
+            renamed = renamed or old is None or old.name != name
+        if renamed:
+            self.terms[taxonomy] = dict(
+                sorted(terms.items(), key=lambda item: (item[1].name.casefold(), item[0]))
+            )
+        return renamed
+
+    def _spelling(self, event: Event, taxonomy: str, slug: str) -> str:
+        """How ``event`` spells the term ``slug`` (the first of its names for it)."""
+        names: tuple[str, ...] = getattr(event, taxonomy)
+        resolve = self._resolve if taxonomy == "actors" else slugify
+        return next(n for n in names if resolve(n) == slug)
+
+    def _update_related(self, update: _Update, near: set[str]) -> None:
+        self.related = dict(self.related)
+        dirty = self.ordered if update.everything else self._events(near)
+        for event in dirty:
+            self.related[event.slug] = self._related(event)
+        for event in update.removed:
+            if event.slug not in self.events:
+                del self.related[event.slug]
+
+    def _near(self, update: _Update) -> set[str]:
+        """Events whose related events may differ: the added ones and those near where an
+        event came or went in the list of an actor it names (their windows moved)."""
+        near = {e.slug for e in update.added}
+        actors = self.terms["actors"]
+        reach = RELATED_WINDOW + 1
+        for event in update.events:
+            for slug in self.refs[id(event)]["actors"]:
+                members = actors[slug].events if slug in actors else ()
+                at = bisect.bisect_left(members, event.sort_key, key=SORT)
+                near.update(map(SLUG, members[max(0, at - reach) : at + reach + 1]))
+        return near
+
+    def _events(self, slugs: Iterable[str]) -> Iterator[Event]:
+        return (self.events[s] for s in slugs if s in self.events)
+
+    def _related(self, event: Event) -> tuple[tuple[Event, int], ...]:
+        """The events of its actors' windows sharing the most actors with it, then the
+        nearest in time, then in time order."""
+        shared: Counter[int] = Counter()
+        found: dict[int, Event] = {}
+        actors = self.terms["actors"]
+        key = event.sort_key
+        for slug in self.refs[id(event)]["actors"]:
+            members = actors[slug].events
+            at = bisect.bisect_left(members, key, key=SORT)
+            window = members[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]
+            shared.update(map(id, window))
+            found.update((id(e), e) for e in window)
+        del shared[id(event)]
+        start = event.start
+        ranked = heapq.nsmallest(
+            RELATED_LIMIT,
+            ((-n, abs(found[i].start - start), found[i].sort_key, i) for i, n in shared.items()),
+        )
+        return tuple((found[i], -n) for n, _, _, i in ranked)
+
+    def _update_links(self, update: _Update, changed: Changed, near: set[str]) -> None:
+        """New links for the events whose neighbours, related events or terms changed."""
+        links = self.links = dict(self.links)
+        for event in update.removed:
+            if event.slug not in self.events:
+                del links[event.slug]
+        if update.everything:
+            for i, event in enumerate(self.ordered):
+                links[event.slug] = self._links(event, i)
+            return
+        dirty = self._neighbours(update) | near
+        for taxonomy, slug in changed.terms:
+            term = self.terms[taxonomy].get(slug)
+            dirty.update(map(SLUG, term.events if term else ()))
+        for event in self._events(dirty):
+            links[event.slug] = self._links(event, _position(self.ordered, event))
+        changed.links = dirty
+
+    def _neighbours(self, update: _Update) -> set[str]:
+        """Events next to where an event came or went."""
+        ordered = self.ordered
+        near: set[str] = set()
+        for event in update.events:
+            at = bisect.bisect_left(ordered, event.sort_key, key=SORT)
+            near.update(map(SLUG, ordered[max(0, at - 1) : at + 2]))
+        return near
+
+    def _links(self, event: Event, at: int) -> EventLinks:
+        refs = self.refs[id(event)]
+        ordered = self.ordered
+        return EventLinks(
+            actors=tuple(self.terms["actors"][s] for s in refs["actors"]),
+            tags=tuple(self.terms["tags"][s] for s in refs["tags"]),
+            places=tuple(self.terms["places"][s] for s in refs["places"]),
+            previous=ordered[at - 1] if at > 0 else None,
+            next=ordered[at + 1] if at + 1 < len(ordered) else None,
+            related=self.related[event.slug],
+        )
+
+    def _update_co_actors(self, update: _Update, changed: Changed, renamed: bool) -> None:
+        """How often each actor meets each other, most first, then by name."""
+        counts = self.counts
+        for sign, events in ((-1, update.removed), (1, update.added)):
+            for event in events:
+                slugs = self.refs[id(event)]["actors"]
+                for slug in slugs:
+                    met = counts.setdefault(slug, Counter())
+                    for other in slugs:
+                        if other != slug:
+                            met[other] += sign
+                            if not met[other]:
+                                del met[other]
+        actors = self.terms["actors"]
+        touched = {slug for taxonomy, slug in changed.terms if taxonomy == "actors"}
+        ranked = self.ranked
+        result = self.co_actors = dict(self.co_actors)
+        for slug in touched - actors.keys():
+            counts.pop(slug, None)
+            ranked.pop(slug, None)
+            result.pop(slug, None)
+        for slug in actors:
+            if renamed or slug in touched:
+                ranked[slug] = _rank_co_actors(counts.get(slug, Counter()), actors)
+            elif not any(s in touched for s in ranked[slug]):
+                continue  # the same actors, counts and terms as before
+            met = counts.get(slug, Counter())
+            result[slug] = tuple((actors[s], met[s]) for s in ranked[slug])
+
+    def _update_years(self, update: _Update) -> None:
+        years = dict(self.years)
+        added: dict[int, list[Event]] = defaultdict(list)
+        for event in update.added:
+            added[event.year].append(event)
+        for year in {e.year for e in update.events}:
+            events = [e for e in years.get(year, ()) if id(e) not in update.gone]
+            if added[year]:
+                events += added[year]
+                events.sort(key=SORT)
+            if events:
+                years[year] = tuple(events)
+            else:
+                del years[year]
+        if update.everything or years.keys() != self.years.keys():
+            years = dict(sorted(years.items()))
+        self.years = years
+
+    def unknown_actor_notes(self) -> list[Diagnostic]:
+        """Reported by `timeline check --strict` only: such actors still get a page."""
+        notes = []
+        for slug, term in sorted(self.terms["actors"].items()):
+            if term.profile is not None:
+                continue
+            first = term.events[0]
+            name = self._spelling(first, "actors", slug)
+            message = M.ACTOR_NO_FILE(name=name, count=len(term.events), fix=self._hint(name))
+            notes.append(
+                Diagnostic(first.path, first.lines.get("actors", 1), message, Severity.LINT)
+            )
+        return notes
+
+    def _hint(self, name: str) -> str:
+        if name not in self.hints:
+            known = [n for a in self.profiles for n in (a.name, *a.aliases)]
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+            fix = (
+                f"did you mean '{close[0]}'?" if close else f"add content/actors/{slugify(name)}.md"
+            )
+            self.hints[name] = fix
+        return self.hints[name]
+
+
+def _unique(slugs: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(slugs))
+
+
+def _position(ordered: Sequence[Event], event: Event) -> int:
+    """Where ``event`` is in ``ordered`` (sort keys are unique: slugs end them)."""
+    at = bisect.bisect_left(ordered, event.sort_key, key=SORT)
+    assert ordered[at] is event
+    return at
 
 
 def _actor_index(actors: Sequence[Actor]) -> tuple[dict[str, str], list[Diagnostic]]:
@@ -168,163 +430,11 @@ def _actor_index(actors: Sequence[Actor]) -> tuple[dict[str, str], list[Diagnost
             other = owner.get(key)
             if other is not None and other.slug != actor.slug:
                 line = actor.lines.get("aliases", actor.lines.get("name", 1))
-                problems.append(
-                    error(
-                        actor.path,
-                        line,
-                        M.ALIAS_TAKEN(name=name, other=other.path),
-                    )
-                )
+                problems.append(error(actor.path, line, M.ALIAS_TAKEN(name=name, other=other.path)))
                 continue
             index[key] = actor.slug
             owner[key] = actor
     return index, problems
-
-
-def _unknown_actor_notes(
-    unknown: Mapping[str, Event],
-    events: Sequence[Event],
-    actors: Sequence[Actor],
-    refs: Mapping[str, tuple[str, ...]],
-) -> list[Diagnostic]:
-    """Reported by `timeline check --strict` only: such actors still get a page."""
-    known = [n for a in actors for n in (a.name, *a.aliases)]
-    notes = []
-    for slug, event in sorted(unknown.items()):
-        name = next(n for n in event.actors if slugify(n) == slug)
-        count = sum(slug in refs[e.slug] for e in events)
-        hint = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
-        fix = f"did you mean '{hint[0]}'?" if hint else f"add content/actors/{slug}.md"
-        line = event.lines.get("actors", 1)
-        notes.append(
-            Diagnostic(
-                event.path,
-                line,
-                M.ACTOR_NO_FILE(name=name, count=count, fix=fix),
-                Severity.LINT,
-            )
-        )
-    return notes
-
-
-def _refs(events: Sequence[Event], field: str) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
-    """Slugs named by each event in a plain taxonomy, and the first spelling of each."""
-    refs: dict[str, tuple[str, ...]] = {}
-    names: dict[str, str] = {}
-    for event in events:
-        slugs: list[str] = []
-        for name in getattr(event, field):
-            slug = slugify(name)
-            names.setdefault(slug, name)
-            if slug not in slugs:
-                slugs.append(slug)
-        refs[event.slug] = tuple(slugs)
-    return refs, names
-
-
-def _terms(
-    memo: LinkMemo,
-    taxonomy: str,
-    events: Sequence[Event],
-    refs: Mapping[str, tuple[str, ...]],
-    names: Mapping[str, str],
-    profiles: Mapping[str, Actor] | None = None,
-) -> dict[str, Term]:
-    members: dict[str, list[Event]] = defaultdict(list)
-    for event in events:
-        for slug in refs[event.slug]:
-            members[slug].append(event)
-    first_names: dict[str, str] = dict(names)
-    for event in events:  # actors without a file take the first spelling used
-        spellings: tuple[str, ...] = getattr(event, taxonomy)
-        for name in spellings:
-            first_names.setdefault(slugify(name), name)
-    profiles = profiles or {}
-
-    def name_of(slug: str) -> str:
-        return first_names.get(slug) or slug
-
-    slugs = sorted(set(members) | set(profiles), key=lambda s: (name_of(s).casefold(), s))
-    return {
-        slug: memo.term(
-            Term(taxonomy, slug, name_of(slug), tuple(members[slug]), profiles.get(slug))
-        )
-        for slug in slugs
-    }
-
-
-def _all_related(
-    ordered: Sequence[Event],
-    refs: Mapping[str, tuple[str, ...]],
-    actors: Mapping[str, Term],
-    memo: LinkMemo,
-) -> list[tuple[tuple[Event, int], ...]]:
-    """Each event's related events, by its index in ``ordered``: the events of its actors'
-    windows sharing the most actors with it, then the nearest in time, then in time order.
-    Events are handled as indices into ``ordered`` (whose order stands for the full sort
-    key, slow to compare 10**6 times), each actor's events as a sorted list of indices."""
-    order = {e.slug: i for i, e in enumerate(ordered)}
-    members: dict[str, list[int]] = {}  # made when first needed: most results are reused
-    kept: dict[str, _Memo[tuple[tuple[Event, int], ...]]] = {}
-    result = []
-    for i, event in enumerate(ordered):
-        # The very same event and actor terms (the same events in the same order) give
-        # the same windows, so the same related events.
-        inputs = (event, *(actors[s] for s in refs[event.slug]))
-        previous = memo.related.get(event.slug)
-        if previous is not None and same_items(previous.inputs, inputs):
-            related = previous.result
-        else:
-            shared: Counter[int] = Counter()
-            for slug in refs[event.slug]:
-                if slug not in members:
-                    members[slug] = [order[e.slug] for e in actors[slug].events]
-                indices = members[slug]
-                at = bisect.bisect_left(indices, i)
-                shared.update(indices[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1])
-            del shared[i]
-            start = event.start
-            ranked = heapq.nsmallest(
-                RELATED_LIMIT,
-                [(-n, abs(ordered[j].start - start), j) for j, n in shared.items()],
-            )
-            related = tuple((ordered[j], -n) for n, _, j in ranked)
-        kept[event.slug] = _Memo(inputs, related)
-        result.append(related)
-    memo.related = kept
-    return result
-
-
-def _co_actors(
-    actors: Mapping[str, Term],
-    refs: Mapping[str, tuple[str, ...]],
-    profiles: tuple[Actor, ...],
-    memo: LinkMemo,
-) -> dict[str, tuple[tuple[Term, int], ...]]:
-    # How often an actor meets each other depends on its events and on how their names
-    # resolve to actors (the actor files); the ranking also on the actors' names (ties).
-    same_files = same_items(memo.profiles, profiles)
-    names = [(slug, term.name) for slug, term in actors.items()]
-    same_names = same_files and names == memo.actor_names
-    kept: dict[str, _Memo[tuple[Counter[str], list[str]]]] = {}
-    result = {}
-    for slug, term in actors.items():
-        previous = memo.co_actors.get(slug)
-        if same_files and previous is not None and previous.inputs[0] is term:
-            counts, ranked = previous.result
-            if not same_names:
-                ranked = _rank_co_actors(counts, actors)
-        else:
-            counts = Counter()
-            for event in term.events:
-                counts.update(s for s in refs[event.slug] if s != slug)
-            ranked = _rank_co_actors(counts, actors)
-        kept[slug] = _Memo((term,), (counts, ranked))
-        result[slug] = tuple((actors[s], counts[s]) for s in ranked)
-    memo.co_actors = kept
-    memo.profiles = profiles
-    memo.actor_names = names
-    return result
 
 
 def _rank_co_actors(counts: Counter[str], actors: Mapping[str, Term]) -> list[str]:

@@ -112,8 +112,9 @@ class Timeline:
     actors: Mapping[str, Term]
     tags: Mapping[str, Term]
     places: Mapping[str, Term]
-    links: Mapping[str, EventLinks]  # by event slug
-    co_actors: Mapping[str, tuple[tuple[Term, int], ...]]  # by actor slug, most shared first
+    links: Mapping[str, EventLinks]  # by event slug (a lookup: its order means nothing)
+    co_actors: Mapping[str, tuple[tuple[Term, int], ...]]  # by actor slug (a lookup), most
+    # shared first
     years: Mapping[int, tuple[Event, ...]]  # by start year, in time order
 
     def taxonomy(self, name: str) -> Mapping[str, Term]:

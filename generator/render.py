@@ -11,7 +11,7 @@ import posixpath
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,9 +33,9 @@ from generator.sources import Sources
 TAXONOMIES = ("actors", "tags", "places")
 RECENT_ON_OVERVIEW = 30
 FILTER_CHOICES = 12
-# A build's workers keep at most this many cards (about 2 KB each in the default theme):
-# all of them would be 300 MB a worker at 100,000 events.
-MAX_CARDS = 50_000
+# A build's workers keep the cards of at most this many events (about 2 KB a card in the
+# default theme, one to three cards an event): all would be 300 MB a worker at 100,000.
+MAX_CARDS = 25_000
 
 
 class _MappingLoader(jinja2.BaseLoader):
@@ -175,6 +175,7 @@ class PageJob:
     template: str
     subject: tuple[str, ...]
     context: Callable[[], dict[str, Any]]
+    page: int = 1  # which page of a list of events in pages
 
 
 class SiteRenderer:
@@ -208,7 +209,7 @@ class SiteRenderer:
         self.env.globals["year_slug"] = year_slug
         self.env.globals["timeline_links"] = timeline.links
         self.env.globals["card"] = self.card
-        self.cards: dict[tuple[str, str, int], Markup] = {}
+        self.cards: dict[str, dict[tuple[str, int], Markup]] = {}  # by event slug
         self.problems: dict[tuple[str, int, str], Diagnostic] = {}
         self.pages: dict[str, bytes] = {}
 
@@ -217,13 +218,14 @@ class SiteRenderer:
         """partials/card.html for ``event``: an event's card shows on its year's page, its
         actors', tags' and place's pages and the home page, so each card is rendered once
         per folder depth and heading level, then reused."""
-        key = (event.slug, context["root"], heading)
-        found = self.cards.get(key)
+        root = context["root"]
+        cards = self.cards.setdefault(event.slug, {})
+        found = cards.get((root, heading))
         if found is None:
             template = self.env.get_template("partials/card.html")
             links = self.timeline.links[event.slug]
-            found = Markup(template.render(event=event, links=links, heading=heading, root=key[1]))
-            self.cards[key] = found
+            found = Markup(template.render(event=event, links=links, heading=heading, root=root))
+            cards[(root, heading)] = found
         return found
 
     def render(self, job: PageJob) -> None:
@@ -261,56 +263,94 @@ class SiteRenderer:
 
     def jobs(self) -> Iterator[PageJob]:
         t = self.timeline
-        yield PageJob("index.html", "index.html", ("home",), self.home)
-        years = list(t.years)
-        for i, year in enumerate(years):
-            base = f"years/{year_slug(year)}/"
-            chunks = paginate(t.years[year], self.config.page_size)
-            for n, chunk in enumerate(chunks, 1):
-                pager = Pager(base, n, len(chunks))
-                yield PageJob(
+        yield from self.jobs_of(("home",))
+        for year in t.years:
+            yield from self.jobs_of(("years", str(year)))
+        for event in t.events:
+            yield from self.jobs_of(("events", event.slug))
+        for name in TAXONOMIES:
+            yield from self.jobs_of(("terms", name))
+            for slug in t.taxonomy(name):
+                yield from self.jobs_of((name, slug))
+        yield from self.jobs_of(("network",))
+        yield from self.jobs_of(("404",))
+
+    def jobs_of(self, subject: tuple[str, ...]) -> list[PageJob]:
+        """The pages that show ``subject``, e.g. ("years", "2023") or ("tags", slug); none
+        if the timeline does not hold it."""
+        t = self.timeline
+        kind, key = subject[0], subject[-1]
+        if kind == "home":
+            return [PageJob("index.html", "index.html", subject, self.home)]
+        if kind == "years" and int(key) in t.years:
+            years, i = self.years, self.years.index(int(key))
+            return [
+                PageJob(
                     pager.path,
                     "year.html",
-                    ("years", str(year)),
-                    partial(self.year, years, i, chunk, pager),
+                    subject,
+                    partial(self.year, years, i, events, pager),
+                    pager.number,
                 )
-        for event in t.events:
-            yield PageJob(
-                f"events/{event.slug}/index.html",
-                "event.html",
-                ("events", event.slug),
-                partial(self.event, event),
-            )
-        for name in TAXONOMIES:
-            terms = t.taxonomy(name)
-            yield PageJob(
-                f"{name}/index.html",
-                "terms.html",
-                ("terms", name),
-                partial(dict, taxonomy=name, terms=list(terms.values())),
-            )
-            for term in terms.values():
-                chunks = paginate(term.events, self.config.page_size)
-                for n, chunk in enumerate(chunks, 1):
-                    pager = Pager(term.url, n, len(chunks))
-                    yield PageJob(
-                        pager.path,
-                        "actor.html" if name == "actors" else "term.html",
-                        (name, term.slug),
-                        partial(self.term, term, chunk, pager),
-                    )
-        yield PageJob(
-            "network/index.html",
-            "network.html",
-            ("network",),
-            lambda: dict(network=build_network(t)),
-        )
-        yield PageJob(
-            "404.html",
-            "404.html",
-            ("404",),
-            partial(dict, root=site_root_path(self.config.base_url)),
-        )
+                for events, pager in self._pages(t.years[years[i]], f"years/{year_slug(years[i])}/")
+            ]
+        if kind == "events" and key in self.events:
+            event = self.events[key]
+            return [
+                PageJob(
+                    f"events/{key}/index.html", "event.html", subject, partial(self.event, event)
+                )
+            ]
+        if kind == "terms":
+            terms = list(t.taxonomy(key).values())
+            return [
+                PageJob(
+                    f"{key}/index.html",
+                    "terms.html",
+                    subject,
+                    partial(dict, taxonomy=key, terms=terms),
+                )
+            ]
+        if kind in TAXONOMIES and key in t.taxonomy(kind):
+            term = t.taxonomy(kind)[key]
+            template = "actor.html" if kind == "actors" else "term.html"
+            return [
+                PageJob(
+                    pager.path,
+                    template,
+                    subject,
+                    partial(self.term, term, events, pager),
+                    pager.number,
+                )
+                for events, pager in self._pages(term.events, term.url)
+            ]
+        if kind == "network":
+            return [
+                PageJob(
+                    "network/index.html",
+                    "network.html",
+                    subject,
+                    lambda: dict(network=build_network(t)),
+                )
+            ]
+        if kind == "404":
+            root = site_root_path(self.config.base_url)
+            return [PageJob("404.html", "404.html", subject, partial(dict, root=root))]
+        return []
+
+    def _pages(self, events: Sequence[Event], base: str) -> list[tuple[Sequence[Event], Pager]]:
+        chunks = paginate(events, self.config.page_size)
+        return [(chunk, Pager(base, n, len(chunks))) for n, chunk in enumerate(chunks, 1)]
+
+    @cached_property
+    def events(self) -> dict[str, Event]:
+        """The timeline's events by slug."""
+        return {e.slug: e for e in self.timeline.events}
+
+    @cached_property
+    def years(self) -> list[int]:
+        """The years with events: a year's pages link to the years before and after."""
+        return list(self.timeline.years)
 
     def home(self) -> dict[str, Any]:
         t = self.timeline
