@@ -29,6 +29,7 @@ re-rendered on every build, which is always correct.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import operator
 import threading
 from collections import defaultdict
@@ -44,7 +45,7 @@ from generator.config import Config
 from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.exports import whole_exports
 from generator.feeds import feed_pages
-from generator.linkcheck import broken_links
+from generator.linkcheck import Targets, broken_links
 from generator.linking import Changed, LinkMemo, link, same_items
 from generator.markup import MarkdownRenderer
 from generator.model import Actor, Event, EventLinks, Term, Timeline
@@ -76,6 +77,10 @@ class _Doc:
     shown: Event | Actor | None = None
 
     @property
+    def all_problems(self) -> list[Diagnostic]:
+        return [*self.problems, *self.body_problems]
+
+    @property
     def target(self) -> str | None:
         """The page a link to this file leads to (see build.body_targets)."""
         return body_targets([self.entry])[self.source.path] if self.entry else None
@@ -99,6 +104,7 @@ class _State:
     link_memo: LinkMemo = field(default_factory=LinkMemo)
     cards: dict[str, dict[tuple[str, int], Markup]] = field(default_factory=dict)  # render.card
     subjects: dict[tuple[str, ...], list[str]] = field(default_factory=dict)  # their pages
+    link_targets: Targets = field(default_factory=dict)  # links resolved (see linkcheck)
 
 
 class IncrementalBuilder:
@@ -115,7 +121,7 @@ class IncrementalBuilder:
         state.sources = sources
         changed = self._read(state, sources)
         docs = state.docs
-        problems = [p for d in docs for p in (*d.problems, *d.body_problems)]
+        problems = [p for d in docs if d.problems or d.body_problems for p in d.all_problems]
         bodies = state.bodies
         timeline, found = link(
             [d.shown for d in docs if isinstance(d.shown, Event)],
@@ -289,15 +295,16 @@ class IncrementalBuilder:
         exports: Iterable[str],
         fresh: set[str],
     ) -> list[Diagnostic]:
-        origins = {f"events/{e.slug}/index.html": e.path for e in timeline.events}
+        origins = _Origins(timeline)
         root = site_root_path(state.config.base_url)
-        lost = state.pages.keys() - pages.keys()
+        lost = len(state.pages) > len(pages) or not state.pages.keys() <= pages.keys()
         # The exports are files pages link to, not pages with links of their own.
-        targets = pages | dict.fromkeys(exports, b"")
+        targets = _Only(pages, set(pages), extra=set(exports))
         if state.link_problems is None or state.link_problems or lost:
-            found = broken_links(_Only(targets, set(pages)), origins, root)
+            found = broken_links(targets, origins, root, targets=state.link_targets)
         else:  # pages not rendered again link only to pages that still exist
-            found = broken_links(_Only(targets, fresh), origins, root)
+            targets.only = sorted(fresh)
+            found = broken_links(targets, origins, root, targets=state.link_targets)
         state.link_problems = found
         return found
 
@@ -337,7 +344,7 @@ class _Changes:
             candidates: Iterable[str] = new_events.keys() | old_events.keys()
         else:
             moved = linked.events
-            candidates = linked.events | linked.links
+            candidates = linked.events | linked.shown
         body_slugs = {e.slug for e in shown if isinstance(e, Event)}
         for slug in candidates:
             links, old_links = new.links.get(slug), old.links.get(slug)
@@ -391,9 +398,7 @@ class _Changes:
         """Years whose pages may show a changed card."""
         years = set(self.linked.years)
         unmoved = self.cards - self.linked.events  # same event, other term names
-        if unmoved:
-            events = {e.slug: e for e in self.new.events}
-            years.update(events[slug].year for slug in unmoved)
+        years.update(self.new.by_slug[slug].year for slug in unmoved)
         return years
 
     def affects(self, job: PageJob) -> bool:
@@ -413,8 +418,7 @@ class _Changes:
                 or not same_items(home_events(old, self.config), shown)
             )
         if kind == "terms":
-            before, after = old.taxonomy(rest[0]), new.taxonomy(rest[0])
-            return not _same_terms(before, after) and _term_list(before) != _term_list(after)
+            return self._terms_differ(rest[0])
         if kind in TAXONOMIES:
             return self._term_differs(kind, rest[0], job.page)
         if kind == "network":
@@ -428,17 +432,26 @@ class _Changes:
             return True
         size = self.config.page_size
         shown = after[(page - 1) * size : page * size]
-        return not same_items(before[(page - 1) * size : page * size], shown) or any(
-            e.slug in self.cards for e in shown
+        return not same_items(before[(page - 1) * size : page * size], shown) or not (
+            self.cards.isdisjoint(e.slug for e in shown)
+        )
+
+    def _terms_differ(self, taxonomy: str) -> bool:
+        """Whether the list of a taxonomy's terms (names, counts, files) changed."""
+        before, after = self.old.taxonomy(taxonomy), self.new.taxonomy(taxonomy)
+        if self.linked.everything:
+            return not _same_terms(before, after) and _term_list(before) != _term_list(after)
+        return any(
+            _term_row(before.get(slug)) != _term_row(after.get(slug))
+            for name, slug in self.linked.terms
+            if name == taxonomy
         )
 
     def _same_network(self) -> bool:
         """The network is drawn from the actors (names, counts) and the actors of each
         event; only events with a changed card can name other actors than before."""
         old, new = self.old, self.new
-        if _same_terms(old.actors, new.actors):
-            return True
-        if _term_list(old.actors) != _term_list(new.actors):
+        if self._terms_differ("actors"):
             return False
         return all(
             _actor_slugs(old.links.get(slug)) == _actor_slugs(new.links.get(slug))
@@ -481,6 +494,11 @@ def _same_terms(a: Mapping[str, Term], b: Mapping[str, Term]) -> bool:
 
 def _term_list(terms: Mapping[str, Term]) -> list[tuple[str, str, int, Actor | None]]:
     return [(t.slug, t.name, len(t.events), t.profile) for t in terms.values()]
+
+
+def _term_row(term: Term | None) -> tuple[str, int, Actor | None] | None:
+    """What a list of terms shows of one: its name, number of events and file."""
+    return (term.name, len(term.events), term.profile) if term is not None else None
 
 
 def _actor_slugs(links: EventLinks | None) -> list[str]:
@@ -527,24 +545,46 @@ class LazyPages(Mapping[str, bytes]):
 
 
 class _Only(Mapping[str, bytes]):
-    """All the pages for lookups, but only ``keys`` when iterated: lets the link check
-    look at the re-rendered pages alone."""
+    """All the pages (and the ``extra`` files, with no links) for lookups, but only the
+    paths in ``only`` when iterated: lets the link check look at some pages alone."""
 
-    def __init__(self, pages: Mapping[str, bytes], keys: set[str]) -> None:
+    def __init__(self, pages: Mapping[str, bytes], keys: set[str], extra: set[str]) -> None:
         self.pages = pages
         self.only = sorted(keys)
+        self.extra = extra
 
     def __getitem__(self, key: str) -> bytes:
-        return self.pages[key]
+        return self.pages[key] if key in self.pages or key not in self.extra else b""
 
     def __contains__(self, key: object) -> bool:
-        return key in self.pages
+        return key in self.pages or key in self.extra
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.only)
 
     def __len__(self) -> int:
         return len(self.only)
+
+
+class _Origins(Mapping[str, str]):
+    """Event page -> its source file, for link problems' messages: made when first read,
+    which is only when a link is broken."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+
+    @functools.cached_property
+    def origins(self) -> dict[str, str]:
+        return {f"events/{e.slug}/index.html": e.path for e in self.timeline.events}
+
+    def __getitem__(self, key: str) -> str:
+        return self.origins[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.origins)
+
+    def __len__(self) -> int:
+        return len(self.origins)
 
 
 def _same_theme(state: _State, config: Config, sources: Sources) -> bool:

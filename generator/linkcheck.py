@@ -27,15 +27,23 @@ MAX_RESOLVED = 200_000  # links remembered, about 30 MB
 Places = dict[str, tuple[tuple[str, str], int]]
 
 
+# A link as written and what it resolves against (see _scope) -> its target, or None for
+# external links and anchors.
+Targets = dict[tuple[int | str, bytes], str | None]
+
+
 class LinkCheck:
-    def __init__(self, expected: Container[str], site_root: str = "/") -> None:
-        """``site_root`` is the URL path 404.html links from."""
+    def __init__(
+        self, expected: Container[str], site_root: str = "/", targets: Targets | None = None
+    ) -> None:
+        """``site_root`` is the URL path 404.html links from; ``targets`` may hold the
+        links resolved by an earlier check of the same site (the dev server's)."""
         self.expected = expected
         self.site_root = site_root
         self.places: Places = {}
         # Most links repeat from page to page (style sheets, navigation): each is resolved
-        # once per scope (see _scope), to its target if that is not expected, else None.
-        self._resolved: dict[tuple[int | str, bytes], str | None] = {}
+        # once per scope.
+        self._resolved: Targets = {} if targets is None else targets
 
     def fresh(self) -> LinkCheck:
         """An empty check with the same expected files and resolved links, for one chunk
@@ -51,15 +59,15 @@ class LinkCheck:
         for match in _LINK.finditer(data):
             raw = match.group(1) or match.group(2) or b""
             key = (_scope(page, raw), raw)
-            if key not in self._resolved:
+            if key in self._resolved:
+                target = self._resolved[key]
+            else:
                 if len(self._resolved) >= MAX_RESOLVED:
                     self._resolved.clear()  # the links that repeat are back in a moment
                 target = _target(page, raw.decode("utf-8", "replace"), self.site_root)
-                found = target is None or target in self.expected
-                self._resolved[key] = None if found else target
-            missing = self._resolved[key]
-            if missing is not None:
-                _note(self.places, missing, (page, raw.decode("utf-8", "replace")), 1)
+                self._resolved[key] = target
+            if target is not None and target not in self.expected:
+                _note(self.places, target, (page, raw.decode("utf-8", "replace")), 1)
 
     def merge(self, places: Places) -> None:
         """Add the ``places`` a worker noted."""
@@ -94,9 +102,11 @@ def broken_links(
     origins: Mapping[str, str],
     site_root: str = "/",
     workers: int = 1,
+    targets: Targets | None = None,
 ) -> list[Diagnostic]:
-    """The broken links of ``pages`` held in memory (see ``LinkCheck.broken``)."""
-    check = LinkCheck(pages, site_root)
+    """The broken links of ``pages`` held in memory (see ``LinkCheck.broken``);
+    ``targets`` as for LinkCheck."""
+    check = LinkCheck(pages, site_root, targets)
     html = [page for page in pages if page.endswith(".html")]
     for places in map_chunks(_check_chunk, (check, pages), html, workers):
         check.merge(places)

@@ -48,13 +48,17 @@ def same_items(a: Sequence[object], b: Sequence[object]) -> bool:
 @dataclass
 class Changed:
     """What the last ``link()`` changed: slugs of events added or removed (an edited event
-    is both), of events whose links are new objects, terms made again or dropped as
+    is both) and of events whose links are new objects, terms made again or dropped as
     (taxonomy, slug), and years whose events changed. ``everything`` when it started from
     an empty memo (nothing is the previous object then)."""
 
     everything: bool = True
     events: set[str] = field(default_factory=set)
     links: set[str] = field(default_factory=set)
+    # Of ``links``: events whose neighbours, related events or term names changed (the
+    # others only point to terms that list other event objects).
+    shown: set[str] = field(default_factory=set)
+    renamed: set[tuple[str, str]] = field(default_factory=set)  # terms with another name
     terms: set[tuple[str, str]] = field(default_factory=set)
     years: set[int] = field(default_factory=set)
 
@@ -146,6 +150,7 @@ class _State:
             links=MappingProxyType(self.links),
             co_actors=MappingProxyType(self.co_actors),
             years=MappingProxyType(self.years),
+            by_slug=MappingProxyType(self.events),
         )
 
     def apply(self, added: list[Event], removed: list[Event]) -> Changed:
@@ -160,6 +165,7 @@ class _State:
             events={e.slug for e in update.events},
             years={e.year for e in update.events},
         )
+        self.events = dict(self.events)  # the last Timeline's by_slug stays as it was
         for event in update.removed:
             del self.ids[id(event)]
             if self.events.get(event.slug) is event:
@@ -168,11 +174,19 @@ class _State:
             self.ids[id(event)] = event
             self.events[event.slug] = event
             self.refs[id(event)] = self._refs(event)
+        places = {id(e): _position(self.ordered, e) for e in update.removed}
         self._order(update)
         renamed = {name: self._update_terms(name, update, changed) for name in TAXONOMIES}
-        near = set() if update.everything else self._near(update)
-        self._update_related(update, near)
-        self._update_links(update, changed, near)
+        if update.everything:
+            self._update_related(self.ordered)
+        else:
+            swaps = self._swaps(update, places)
+            near = self._near(update)
+            if swaps is None:
+                changed.shown = self._update_related(self._events(near))
+            else:
+                changed.shown = self._swap_related(near, swaps)
+        self._update_links(update, changed)
         self._update_co_actors(update, changed, renamed["actors"])
         self._update_years(update)
         for event in update.removed:
@@ -237,6 +251,8 @@ class _State:
                 continue
             name = profile.name if profile else self._spelling(events[0], taxonomy, slug)
             terms[slug] = Term(taxonomy, slug, name, tuple(events), profile)
+            if old is not None and old.name != name:
+                changed.renamed.add((taxonomy, slug))
             renamed = renamed or old is None or old.name != name
         if renamed:
             self.terms[taxonomy] = dict(
@@ -250,14 +266,46 @@ class _State:
         resolve = self._resolve if taxonomy == "actors" else slugify
         return next(n for n in names if resolve(n) == slug)
 
-    def _update_related(self, update: _Update, near: set[str]) -> None:
-        self.related = dict(self.related)
-        dirty = self.ordered if update.everything else self._events(near)
-        for event in dirty:
-            self.related[event.slug] = self._related(event)
-        for event in update.removed:
-            if event.slug not in self.events:
-                del self.related[event.slug]
+    def _update_related(self, events: Iterable[Event]) -> set[str]:
+        """Find the related events of ``events`` again; return their slugs."""
+        related = self.related = dict(self.related)
+        done = set()
+        for event in events:
+            related[event.slug] = self._related(event)
+            done.add(event.slug)
+        return done
+
+    def _swaps(self, update: _Update, places: Mapping[int, int]) -> dict[int, Event] | None:
+        """When every edited event kept its slug, start, actors and place in time order
+        (a new title or body, say), the removed ones by id -> their new versions: then
+        related events change only by that substitution. Else None."""
+        if len(update.added) != len(update.removed):
+            return None
+        removed = {e.slug: e for e in update.removed}
+        swaps = {}
+        for event in update.added:
+            old = removed.get(event.slug)
+            if (
+                old is None
+                or old.start != event.start
+                or self.refs[id(old)]["actors"] != self.refs[id(event)]["actors"]
+                or places[id(old)] != _position(self.ordered, event)
+            ):
+                return None
+            swaps[id(old)] = event
+        return swaps
+
+    def _swap_related(self, near: set[str], swaps: Mapping[int, Event]) -> set[str]:
+        """Put the new versions in the related events of ``near`` (the only events whose
+        related events can hold the old ones); return the slugs changed."""
+        related = self.related = dict(self.related)
+        done = set()
+        for slug in near:
+            old = related.get(slug, ())
+            if any(id(e) in swaps for e, _ in old):
+                related[slug] = tuple((swaps.get(id(e), e), n) for e, n in old)
+                done.add(slug)
+        return done
 
     def _near(self, update: _Update) -> set[str]:
         """Events whose related events may differ: the added ones and those near where an
@@ -296,22 +344,36 @@ class _State:
         )
         return tuple((found[i], -n) for n, _, _, i in ranked)
 
-    def _update_links(self, update: _Update, changed: Changed, near: set[str]) -> None:
+    def _update_links(self, update: _Update, changed: Changed) -> None:
         """New links for the events whose neighbours, related events or terms changed."""
         links = self.links = dict(self.links)
+        related = self.related
         for event in update.removed:
             if event.slug not in self.events:
                 del links[event.slug]
+                del related[event.slug]
         if update.everything:
             for i, event in enumerate(self.ordered):
                 links[event.slug] = self._links(event, i)
             return
-        dirty = self._neighbours(update) | near
+        shown = changed.shown
+        shown |= self._neighbours(update) | {e.slug for e in update.added}
+        dirty = set(shown)
         for taxonomy, slug in changed.terms:
             term = self.terms[taxonomy].get(slug)
-            dirty.update(map(SLUG, term.events if term else ()))
+            events = set(map(SLUG, term.events if term else ()))
+            dirty |= events
+            if (taxonomy, slug) in changed.renamed:
+                shown |= events
         for event in self._events(dirty):
-            links[event.slug] = self._links(event, _position(self.ordered, event))
+            old = links.get(event.slug)
+            if old is None or event.slug in shown:
+                links[event.slug] = self._links(event, _position(self.ordered, event))
+            else:  # the same neighbours and related events: only its terms are new
+                actors, tags, places = self._terms_of(event)
+                links[event.slug] = EventLinks(
+                    actors, places, tags, old.previous, old.next, old.related
+                )
         changed.links = dirty
 
     def _neighbours(self, update: _Update) -> set[str]:
@@ -324,16 +386,21 @@ class _State:
         return near
 
     def _links(self, event: Event, at: int) -> EventLinks:
-        refs = self.refs[id(event)]
         ordered = self.ordered
+        actors, tags, places = self._terms_of(event)
         return EventLinks(
-            actors=tuple(self.terms["actors"][s] for s in refs["actors"]),
-            tags=tuple(self.terms["tags"][s] for s in refs["tags"]),
-            places=tuple(self.terms["places"][s] for s in refs["places"]),
+            actors=actors,
+            tags=tags,
+            places=places,
             previous=ordered[at - 1] if at > 0 else None,
             next=ordered[at + 1] if at + 1 < len(ordered) else None,
             related=self.related[event.slug],
         )
+
+    def _terms_of(self, event: Event) -> tuple[tuple[Term, ...], ...]:
+        """The actors, tags and places ``event`` names."""
+        refs, terms = self.refs[id(event)], self.terms
+        return tuple(tuple(map(terms[name].__getitem__, refs[name])) for name in TAXONOMIES)
 
     def _update_co_actors(self, update: _Update, changed: Changed, renamed: bool) -> None:
         """How often each actor meets each other, most first, then by name."""

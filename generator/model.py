@@ -116,6 +116,7 @@ class Timeline:
     co_actors: Mapping[str, tuple[tuple[Term, int], ...]]  # by actor slug (a lookup), most
     # shared first
     years: Mapping[int, tuple[Event, ...]]  # by start year, in time order
+    by_slug: Mapping[str, Event] = field(default_factory=dict)  # the events (a lookup)
 
     def taxonomy(self, name: str) -> Mapping[str, Term]:
         return {"actors": self.actors, "tags": self.tags, "places": self.places}[name]

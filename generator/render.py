@@ -294,8 +294,8 @@ class SiteRenderer:
                 )
                 for events, pager in self._pages(t.years[years[i]], f"years/{year_slug(years[i])}/")
             ]
-        if kind == "events" and key in self.events:
-            event = self.events[key]
+        if kind == "events" and key in t.by_slug:
+            event = t.by_slug[key]
             return [
                 PageJob(
                     f"events/{key}/index.html", "event.html", subject, partial(self.event, event)
@@ -341,11 +341,6 @@ class SiteRenderer:
     def _pages(self, events: Sequence[Event], base: str) -> list[tuple[Sequence[Event], Pager]]:
         chunks = paginate(events, self.config.page_size)
         return [(chunk, Pager(base, n, len(chunks))) for n, chunk in enumerate(chunks, 1)]
-
-    @cached_property
-    def events(self) -> dict[str, Event]:
-        """The timeline's events by slug."""
-        return {e.slug: e for e in self.timeline.events}
 
     @cached_property
     def years(self) -> list[int]:

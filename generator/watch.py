@@ -161,16 +161,21 @@ class SiteFiles:
 
     def update(self, paths: Iterable[Path]) -> None:
         """Re-read the content files at ``paths`` (absolute); a folder means reread all."""
+        before = set(self.files)
         changed = False
         for path in paths:
-            if path.is_dir() or self._holds_files(path):
+            if not path.is_file() and (path.is_dir() or self._holds_files(path)):
                 self.reload()
                 return
             changed |= self._update_file(path)
-        if changed:
+        if not changed:
+            return
+        if self.files.keys() == before:  # the same files, some with new bytes
+            content = tuple(self.files[f.path] for f in self.sources.content)
+        else:
             depth = len(PurePosixPath(self.config.content_dir).parts)
-            ordered = sorted(self.files.values(), key=lambda f: _walk_order(f, depth))
-            self.sources = replace(self.sources, content=tuple(ordered))
+            content = tuple(sorted(self.files.values(), key=lambda f: _walk_order(f, depth)))
+        self.sources = replace(self.sources, content=content)
 
     def _holds_files(self, path: Path) -> bool:
         prefix = self._shown(path) + "/"
