@@ -139,22 +139,48 @@ def test_a_theme_or_config_change_rebuilds_everything(checker: Checker) -> None:
     assert checker.check() == rendered
 
 
-def test_random_edit_sequences_match_a_full_build(checker: Checker) -> None:
-    rng = random.Random(7)
+@pytest.mark.parametrize(
+    ("config", "seed"),
+    [
+        ('title = "Test timeline"\n', 7),
+        # Lists in pages of 10 (Ann, alpha) and a home page that shows the latest 5.
+        ('title = "Test timeline"\npage_size = 10\nhome_limit = 5\n', 8),
+        ('title = "Test timeline"\npage_size = 10\nhome_limit = 5\n', 9),
+    ],
+)
+def test_random_edit_sequences_match_a_full_build(checker: Checker, config: str, seed: int) -> None:
+    checker.write("timeline.toml", config)
+    checker.check()
+    rng = random.Random(seed)
     names = sorted(p.name for p in (checker.root / "content/events").iterdir())
-    for step in range(25):
+    for step in range(40):
         name = rng.choice(names)
         path = checker.root / "content/events" / name
         if not path.exists():
             checker.write(f"content/events/{name}", event_file(f"Again {step}", "2012"))
-        elif rng.random() < 0.15:
+            checker.check()
+            continue
+        kind = rng.random()
+        if kind < 0.1:
             path.unlink()
+        elif kind < 0.4:  # a new title or body only: the event keeps its place in time
+            text = path.read_text("utf-8")
+            old_title = text.split("title: ", 1)[1].split("\n", 1)[0]
+            checker.edit(f"content/events/{name}", f"title: {old_title}", f"title: T{step}")
+            if rng.random() < 0.5:
+                checker.edit(f"content/events/{name}", "\n---\n", f"\n---\nStep {step}. ")
         else:
-            year = rng.choice(["2009", "2011-02", "2012-07-07", "2013"])
-            cast = rng.choice(["[Ann]", "[Bob]", "[Ann, Bob]", "[Eve]", "[]"])
+            year = rng.choice(["2009", "2011-02", "2012-07-07", "2013", "2011-03-03"])
+            cast = rng.choice(["[Ann]", "[Bob]", "[Ann, Bob]", "[Eve]", "[]", "[A. N., eve]"])
             checker.write(
                 f"content/events/{name}",
-                event_file(f"Step {step}", year, actors=cast, tags=rng.choice(["[a]", "[b]"])),
+                event_file(
+                    f"Step {step}",
+                    year,
+                    actors=cast,
+                    tags=rng.choice(["[a]", "[b]", "[alpha, A]", "[]"]),
+                    places=rng.choice(["[Paris]", "[paris, Rome]", "[]"]),
+                ),
             )
         checker.check()
 
