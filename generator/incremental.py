@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import operator
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -47,7 +48,7 @@ from generator.exports import whole_exports
 from generator.feeds import feed_pages
 from generator.linkcheck import Targets, broken_links
 from generator.linking import Changed, LinkMemo, link, same_items
-from generator.markup import MarkdownRenderer
+from generator.markup import Body, place_links, render_markdown
 from generator.model import Actor, Event, EventLinks, Term, Timeline
 from generator.render import (
     TAXONOMIES,
@@ -72,6 +73,7 @@ class _Doc:
     source: SourceFile
     entry: Event | Actor | None
     problems: list[Diagnostic]
+    body: Body | None = None  # Markdown rendered, links to other files not yet placed
     html: str = ""
     body_problems: list[Diagnostic] = field(default_factory=list)
     shown: Event | Actor | None = None
@@ -93,6 +95,7 @@ class _State:
     config: Config
     sources: Sources
     env: Any  # jinja2.Environment, reused so templates compile once
+    counts_shown: bool  # pages other than the home page show the site's counts
     content: tuple[SourceFile, ...] = ()
     docs: list[_Doc] = field(default_factory=list)  # one per file of ``content``
     targets: dict[str, str] = field(default_factory=dict)  # body_targets of the entries
@@ -116,7 +119,7 @@ class IncrementalBuilder:
     def build(self, config: Config, sources: Sources) -> BuildResult:
         state = self.state
         if state is None or not _same_theme(state, config, sources):
-            state = _State(config, sources, make_environment(sources))
+            state = _State(config, sources, make_environment(sources), _counts_shown(sources))
         self.state = state
         state.sources = sources
         changed = self._read(state, sources)
@@ -182,15 +185,17 @@ class IncrementalBuilder:
                 kept.append(_Doc(source, self._built(entry), found))
                 fresh[i] = prior
         state.content, state.docs = content, kept
-        moved = bool(gone) or any(
-            kept[i].target != (prior.target if prior else None) for i, prior in fresh.items()
-        )
-        if moved:  # links between bodies may lead elsewhere now
+        moved = set(gone) | {
+            kept[i].source.path
+            for i, prior in fresh.items()
+            if kept[i].target != (prior.target if prior else None)
+        }
+        if moved:  # links between bodies to these files lead elsewhere now
             state.targets = body_targets([d.entry for d in kept if d.entry])
-            for i, doc in enumerate(kept):
-                if doc.entry is not None and ".md" in doc.entry.body:
-                    fresh.setdefault(i, None)
-        return self._bodies(state, fresh, gone, moved)
+        changed = self._bodies(state, fresh, gone)
+        if moved:
+            changed |= self._replace_links(state, moved, skip=fresh.keys())
+        return changed
 
     def _built(self, entry: Event | Actor | None) -> Event | Actor | None:
         """The entry if it is built: drafts only with --drafts."""
@@ -198,15 +203,9 @@ class IncrementalBuilder:
             return None
         return entry
 
-    def _bodies(
-        self, state: _State, fresh: dict[int, _Doc | None], gone: set[str], moved: bool
-    ) -> set[str]:
-        """Render the bodies of the ``fresh`` docs (keeping the HTML of a body whose
-        Markdown is as before, unless links between bodies moved) and summarize them;
-        return the paths whose HTML changed."""
-        if not fresh and not gone:
-            return set()
-        renderer = MarkdownRenderer(state.targets, unsafe_html=state.config.unsafe_html)
+    def _bodies(self, state: _State, fresh: dict[int, _Doc | None], gone: set[str]) -> set[str]:
+        """Render the bodies of the ``fresh`` docs (Markdown only when it changed) and
+        summarize them; return the paths whose HTML changed."""
         bodies = state.bodies = dict(state.bodies)  # the last build's pages still use it
         changed = {path for path in gone if bodies.pop(path, None) is not None}
         for i, prior in fresh.items():
@@ -217,16 +216,38 @@ class IncrementalBuilder:
                     changed.add(path)
                 continue
             before = prior.entry if prior is not None else None
-            if before is not None and _same_body(before, entry) and not moved:
-                html, found = prior.html, prior.body_problems  # type: ignore[union-attr]
+            if prior is not None and before is not None and _same_body(before, entry):
+                body = prior.body
             else:
-                html, found = renderer.render(entry.body, path, entry.body_line)
-            if bodies.get(path) != html:
-                changed.add(path)
-            bodies[path] = html
-            (shown,) = with_summaries([entry], bodies)
-            state.docs[i] = dataclasses.replace(doc, html=html, body_problems=found, shown=shown)
+                body = render_markdown(entry.body, path, entry.body_line)
+            changed |= self._place(state, i, dataclasses.replace(doc, body=body))
         return changed
+
+    def _replace_links(self, state: _State, moved: set[str], skip: Iterable[int]) -> set[str]:
+        """Place again the links of the bodies that link to ``moved`` files."""
+        changed: set[str] = set()
+        done = set(skip)
+        for i, doc in enumerate(state.docs):
+            links = doc.body.links if doc.body is not None else ()
+            if i not in done and any(target in moved for _, target, _ in links):
+                changed |= self._place(state, i, doc)
+        return changed
+
+    def _place(self, state: _State, i: int, doc: _Doc) -> set[str]:
+        """Give ``doc`` (an entry's, at ``i``) its HTML, with links to other files'
+        pages, and its summary; the path if its HTML changed."""
+        assert doc.entry is not None and doc.body is not None
+        path, entry = doc.source.path, doc.entry
+        html, found = place_links(
+            doc.body, path, entry.body_line, state.targets, state.config.unsafe_html
+        )
+        if doc.shown is not None and doc.html == html and doc.body_problems == found:
+            return set()  # read before and unchanged: keep the very same entry
+        (shown,) = with_summaries([entry], {path: html})
+        state.docs[i] = dataclasses.replace(doc, html=html, body_problems=found, shown=shown)
+        changed = state.bodies.get(path) != html
+        state.bodies[path] = html
+        return {path} if changed else set()
 
     def _render(
         self, state: _State, timeline: Timeline, bodies: Mapping[str, str], changed: set[str]
@@ -235,7 +256,8 @@ class IncrementalBuilder:
         renderer = SiteRenderer(state.config, state.sources, timeline, bodies, env=state.env)
         old = state.timeline
         changes = None
-        if old is not None and state.render_ok and _counts(old) == _counts(timeline):
+        counted = state.counts_shown and _counts(old) != _counts(timeline) if old else True
+        if old is not None and state.render_ok and not counted:
             shown = [d.shown for d in state.docs if d.source.path in changed] if changed else []
             changes = _Changes(old, timeline, state.config, shown, state.link_memo.changed)
             # Cards of events whose card did not change are the ones rendered last time.
@@ -413,7 +435,8 @@ class _Changes:
         if kind == "home":
             shown = home_events(new, self.config)
             return (
-                _year_counts(old) != _year_counts(new)
+                _counts(old) != _counts(new)
+                or _year_counts(old) != _year_counts(new)
                 or any(e.slug in self.cards for e in shown)
                 or not same_items(home_events(old, self.config), shown)
             )
@@ -598,8 +621,32 @@ def _same_theme(state: _State, config: Config, sources: Sources) -> bool:
 
 
 def _counts(t: Timeline) -> tuple[int, int, int, int]:
-    """What every page shows in its footer (site.events, site.actors...)."""
+    """The site's counts: site.events, site.actors, site.tags, site.places."""
     return len(t.events), len(t.actors), len(t.tags), len(t.places)
+
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# ``site`` other than its fields that do not depend on the content.
+_SITE_COUNTS = re.compile(
+    r"\bsite\b(?!\s*\.\s*(?:title|description|language|base_url|search)\b)"
+    r"|\b(?:extends|include|import|from)\b[^%]*index\.html"
+)
+
+
+def _counts_shown(sources: Sources) -> bool:
+    """Whether a template other than index.html (the home page, rendered again when
+    they change) may show the site's counts: then a new or deleted event or term
+    renders every page again. Looks for ``site`` in the Jinja tags of the templates,
+    except for fields that do not depend on the content, and for index.html itself
+    being extended or included."""
+    templates = [*sources.site_templates.items()]
+    templates += [item for theme in sources.themes for item in theme.templates.items()]
+    return any(
+        _SITE_COUNTS.search(tag)
+        for name, (text, _) in templates
+        if name != "index.html"
+        for tag in _JINJA.findall(text)
+    )
 
 
 def _year_counts(t: Timeline) -> list[tuple[int, int]]:

@@ -81,6 +81,24 @@ def test_a_title_change_renders_only_the_pages_that_show_it(checker: Checker) ->
     assert {"years/2010/index.html", "tags/index.html", "actors/index.html"} & rendered == set()
 
 
+def test_a_new_event_renders_only_the_pages_that_show_it(checker: Checker) -> None:
+    new = event_file("New", "2011-06-06", actors="[Bob]", tags="[beta]", places="[Rome]")
+    checker.write("content/events/new.md", new)
+    rendered = checker.check()
+    assert {"events/new/index.html", "places/rome/index.html", "index.html"} <= rendered
+    assert {"events/e00/index.html", "years/2010/index.html"} & rendered == set()
+
+
+def test_a_template_showing_the_counts_renders_every_page_on_a_new_event(
+    checker: Checker,
+) -> None:
+    (checker.root / "templates").mkdir()
+    checker.write("templates/event.html", "{{ event.title }}, one of {{ site.events }}\n")
+    checker.check()
+    checker.write("content/events/new.md", event_file("New", "2011-06-06"))
+    assert "events/e00/index.html" in checker.check()
+
+
 def test_an_unchanged_site_renders_nothing_again(checker: Checker) -> None:
     assert checker.check() == set()
 
