@@ -327,20 +327,22 @@ class _State:
         """The events of its actors' windows sharing the most actors with it, then the
         nearest in time, then in time order."""
         shared: Counter[int] = Counter()
-        found: dict[int, Event] = {}
+        near: list[Event] = []
         actors = self.terms["actors"]
-        key = event.sort_key
         for slug in self.refs[id(event)]["actors"]:
             members = actors[slug].events
-            at = bisect.bisect_left(members, key, key=SORT)
-            window = members[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]
-            shared.update(map(id, window))
-            found.update((id(e), e) for e in window)
+            at = bisect.bisect_left(members, event.sort_key, key=SORT)  # the event itself
+            low = max(0, at - RELATED_WINDOW)
+            shared.update(map(id, members[low : at + RELATED_WINDOW + 1]))
+            near += _nearest(members, at, low)
         del shared[id(event)]
+        # Ranked: the events sharing more than one actor, and those nearest in time.
+        found = {id(e): e for e in near}
+        found.update((i, self.ids[i]) for i, n in shared.items() if n > 1)
         start = event.start
         ranked = heapq.nsmallest(
             RELATED_LIMIT,
-            ((-n, abs(found[i].start - start), found[i].sort_key, i) for i, n in shared.items()),
+            ((-shared[i], abs(e.start - start), e.sort_key, i) for i, e in found.items()),
         )
         return tuple((found[i], -n) for n, _, _, i in ranked)
 
@@ -472,6 +474,17 @@ class _State:
             )
             self.hints[name] = fix
         return self.hints[name]
+
+
+def _nearest(members: Sequence[Event], at: int, low: int) -> Sequence[Event]:
+    """Of the events around ``members[at]`` down to ``low``, those that can rank among
+    the related events while sharing one actor: RELATED_LIMIT later ones (any further
+    is later and farther in time than those); RELATED_LIMIT earlier ones, and more
+    while they start when the last of those does (an earlier start ties farther away)."""
+    first = max(low, at - RELATED_LIMIT)
+    while first > low and members[first - 1].start == members[first].start:
+        first -= 1
+    return [*members[first:at], *members[at + 1 : at + 1 + RELATED_LIMIT]]
 
 
 def _unique(slugs: Iterable[str]) -> tuple[str, ...]:

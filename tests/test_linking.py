@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import replace
 
 import pytest
 
 from generator.diagnostics import sort_key
-from generator.linking import LinkMemo, link
+from generator.linking import RELATED_LIMIT, RELATED_WINDOW, LinkMemo, link
 from generator.model import Actor, Event, Timeline
 from generator.slugs import slugify
 from tests.helpers import build_files, event
@@ -230,3 +231,34 @@ def test_a_link_memo_sees_changes_that_equality_does_not() -> None:
     after, _ = link(events, actors, memo)
     shown = [r for links in after.links.values() for r, _ in links.related]
     assert any(r is changed for r in shown) and not any(r is target for r in shown)
+
+
+def _related_by_definition(t: Timeline, event: Event) -> list[tuple[str, int]]:
+    """Related events as the docs define them, computed the slow way: among the events
+    within RELATED_WINDOW of ``event`` in each of its actors' lists, most shared actors
+    first, then nearest in time, then in time order."""
+    shared: Counter[str] = Counter()
+    for term in t.links[event.slug].actors:
+        at = term.events.index(event)
+        window = term.events[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]
+        shared.update(e.slug for e in window if e is not event)
+    by = t.by_slug
+    ranked = sorted(
+        shared, key=lambda s: (-shared[s], abs(by[s].start - event.start), by[s].sort_key)
+    )
+    return [(s, shared[s]) for s in ranked[:RELATED_LIMIT]]
+
+
+def test_related_events_follow_their_definition_with_many_ties() -> None:
+    """300 events on a dozen dates (many share a start), 2-3 of 4 actors each: windows
+    cut each actor's list, and ties in time are decided by the order."""
+    files = {}
+    for i in range(300):
+        cast = [f"Actor {(i * k) % 4}" for k in (1, 3, 7)][: 2 + i % 2]
+        files[E + f"e{i:03}.md"] = event(
+            f"Event {i % 17}", f"20{10 + i % 3}-0{1 + i % 4}", actors="[" + ", ".join(cast) + "]"
+        )
+    t = timeline(files)
+    for e in t.events:
+        shown = [(r.slug, n) for r, n in t.links[e.slug].related]
+        assert shown == _related_by_definition(t, e), e.slug
