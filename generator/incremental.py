@@ -4,26 +4,31 @@ only what a change affects.
 ``IncrementalBuilder.build(config, sources)`` runs the stages of ``generator.build.build``
 in the same order, and keeps between calls:
 
-- each content file's parsed entry, keyed by its bytes, so an unchanged file gives the very
-  same Event or Actor object (later stages compare entries by identity, which is cheap);
-- each body's HTML, keyed by its Markdown (and by the site's file-to-page map when the
-  body links to other .md files);
-- every page's bytes, re-rendering a page only when what it shows changed: an event's own
-  fields or body, the titles of its neighbours and related events, the names of its
-  actors, tags and places; the events (and their cards) on a year, actor, tag or place
-  page; the term lists; the home page's events. Counts shown on every page (the footer)
-  or a new theme or config re-render everything;
-- the link check's verdict, re-checking only re-rendered pages unless pages went away.
+- each content file as read (``_Doc``): a file that is the very same object as last time
+  (the watcher gives back unchanged files) or has the same bytes keeps its entry, so
+  later stages compare entries by identity, which is cheap;
+- each body's Markdown rendered with its links to other files still to place, so a file
+  whose page moves only places the links of the bodies that point to it again;
+- the linking state (``LinkMemo``): linking updates only what the added and removed
+  events touch, and says what it changed (``linking.Changed``);
+- every page's bytes, and which pages show each subject (an event, a year, a term...).
+  After an edit, only the pages of the subjects it touches are looked at, and a page is
+  rendered again only when what it shows changed: an event's own fields or body, the
+  titles of its neighbours and related events, the names of its actors, tags and places;
+  the events (and their cards) on that page of a year, actor, tag or place; the term
+  lists; the home page's events and counts. When a template other than index.html shows
+  the site's counts, a change of counts renders every page; a new theme or config too;
+- each link's resolved target, and the link check's verdict, re-checking only the
+  re-rendered pages unless pages went away.
 
 The feeds and the sitemap are made again on every build; timeline.json and events.ics
 (every event's data: about a second at 10,000 events) when first read (``LazyPages``).
-Linking reuses what it can through a ``LinkMemo`` and gives back unchanged terms and
-event links as the very same objects, which is how most pages are found unchanged.
 
-``tests/test_incremental.py`` checks the result equals a full build for many kinds of
-edits. When a stage is added to ``build()``, add it here too: that test fails until then.
-Pages that ``SiteRenderer.jobs()`` lists under a subject this module does not know are
-re-rendered on every build, which is always correct.
+What a page "shows" is what the default theme's templates use. ``tests/test_incremental.py``
+checks the result equals a full build after many kinds of edits, also in random
+sequences; when a stage is added to ``build()``, add it here too: that test fails until
+then. Pages that ``SiteRenderer.jobs()`` lists under a subject this module does not know
+are re-rendered on every build, which is always correct.
 """
 
 from __future__ import annotations
