@@ -36,12 +36,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import operator
+import posixpath
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -322,16 +324,17 @@ class IncrementalBuilder:
         exports: Iterable[str],
         fresh: set[str],
     ) -> list[Diagnostic]:
-        origins = _Origins(timeline)
-        root = site_root_path(state.config.base_url)
-        lost = len(state.pages) > len(pages) or not state.pages.keys() <= pages.keys()
+        if state.link_problems is None or state.link_problems:
+            checked = set(pages)
+        else:  # pages not rendered again link to pages that still exist, or to lost ones
+            checked = fresh | _linking_to(state.pages.keys() - pages.keys(), pages)
         # The exports are files pages link to, not pages with links of their own.
-        targets = _Only(pages, set(pages), extra=set(exports))
-        if state.link_problems is None or state.link_problems or lost:
-            found = broken_links(targets, origins, root, targets=state.link_targets)
-        else:  # pages not rendered again link only to pages that still exist
-            targets.only = sorted(fresh)
-            found = broken_links(targets, origins, root, targets=state.link_targets)
+        found = broken_links(
+            _Only(pages, checked, extra=set(exports)),
+            _Origins(timeline),
+            site_root_path(state.config.base_url),
+            targets=state.link_targets,
+        )
         state.link_problems = found
         return found
 
@@ -570,6 +573,21 @@ class LazyPages(Mapping[str, bytes]):
         """Whether ``other`` has the same pages, not counting what the lazy exports will
         hold: what the reader sees has not changed."""
         return isinstance(other, LazyPages) and self.pages == other.pages
+
+
+def _linking_to(lost: set[str], pages: Mapping[str, bytes]) -> set[str]:
+    """The pages that may link to a ``lost`` page: those holding its last path segment
+    (its folder's name for an index.html, else its file name), as is or percent-encoded,
+    which every link to it holds but a link that climbs to a folder above it, which is
+    no longer there either."""
+    needles = set()
+    for path in lost:
+        folder, name = posixpath.split(path)
+        last = posixpath.basename(folder) if name == "index.html" and folder else name
+        needles |= {last.encode(), quote(last).encode()}
+    if not needles:
+        return set()
+    return {p for p, data in pages.items() if any(n in data for n in needles)}
 
 
 class _Only(Mapping[str, bytes]):
