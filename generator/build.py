@@ -112,7 +112,7 @@ def render_bodies(
         if body is not None:
             rendered[entry.path] = body
     missing = [(e.body, e.path, e.body_line) for e in entries if e.path not in rendered]
-    fresh = [b for chunk in map_chunks(_markdown_chunk, None, missing, workers) for b in chunk]
+    fresh = [b for chunk in map_chunks(markdown_chunk, None, missing, workers) for b in chunk]
     for (_, path, _), body in zip(missing, fresh, strict=True):
         rendered[path] = body
     if cache:
@@ -130,7 +130,7 @@ def render_bodies(
     return bodies, problems
 
 
-def _markdown_chunk(_: None, documents: Sequence[tuple[str, str, int]]) -> list[Body]:
+def markdown_chunk(_: None, documents: Sequence[tuple[str, str, int]]) -> list[Body]:
     return [render_markdown(text, path, line) for text, path, line in documents]
 
 

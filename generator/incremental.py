@@ -48,21 +48,24 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from generator.build import BuildResult, body_targets, read_entry, with_summaries
+from generator.build import BuildResult, body_targets, markdown_chunk, read_entry, with_summaries
 from generator.config import Config
 from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.exports import whole_exports
 from generator.feeds import feed_pages
 from generator.linkcheck import Targets, broken_links
 from generator.linking import Changed, LinkMemo, link, same_items
-from generator.markup import Body, place_links, render_markdown
+from generator.markup import Body, place_links
 from generator.model import Actor, Event, EventLinks, Term, Timeline
+from generator.output import MemorySink
+from generator.parallel import map_chunks
 from generator.render import (
     TAXONOMIES,
     PageJob,
     SiteRenderer,
     home_events,
     make_environment,
+    render_site,
     site_root_path,
     static_files,
 )
@@ -120,6 +123,9 @@ class _State:
 class IncrementalBuilder:
     def __init__(self, drafts: bool = False) -> None:
         self.drafts = drafts
+        # Processes for a build that makes everything: more than one only while the
+        # caller runs no other thread (see parallel.py), as before the server starts.
+        self.workers = 1
         self.state: _State | None = None
         self.rendered: set[str] = set()  # pages the last build rendered again
 
@@ -215,20 +221,34 @@ class IncrementalBuilder:
         summarize them; return the paths whose HTML changed."""
         bodies = state.bodies = dict(state.bodies)  # the last build's pages still use it
         changed = {path for path in gone if bodies.pop(path, None) is not None}
-        for i, prior in fresh.items():
+        rendered = self._markdown(state, fresh)
+        for i in fresh:
             doc = state.docs[i]
-            path, entry = doc.source.path, doc.entry
-            if entry is None:
-                if bodies.pop(path, None) is not None:
-                    changed.add(path)
+            if doc.entry is None:
+                if bodies.pop(doc.source.path, None) is not None:
+                    changed.add(doc.source.path)
                 continue
-            before = prior.entry if prior is not None else None
-            if prior is not None and before is not None and _same_body(before, entry):
-                body = prior.body
-            else:
-                body = render_markdown(entry.body, path, entry.body_line)
-            changed |= self._place(state, i, dataclasses.replace(doc, body=body))
+            changed |= self._place(state, i, dataclasses.replace(doc, body=rendered[i]))
         return changed
+
+    def _markdown(self, state: _State, fresh: dict[int, _Doc | None]) -> dict[int, Body]:
+        """The Markdown of the ``fresh`` docs' bodies, rendered again where it changed
+        (on ``self.workers`` processes)."""
+        result: dict[int, Body] = {}
+        missing = []
+        for i, prior in fresh.items():
+            entry = state.docs[i].entry
+            before = prior.entry if prior is not None else None
+            if prior is not None and prior.body and before and entry and _same_body(before, entry):
+                result[i] = prior.body
+            elif entry is not None:
+                missing.append(i)
+        texts = [(e.body, e.path, e.body_line) for e in (state.docs[i].entry for i in missing) if e]
+        bodies = [
+            b for chunk in map_chunks(markdown_chunk, None, texts, self.workers) for b in chunk
+        ]
+        result.update(zip(missing, bodies, strict=True))
+        return result
 
     def _replace_links(self, state: _State, moved: set[str], skip: Iterable[int]) -> set[str]:
         """Place again the links of the bodies that link to ``moved`` files."""
@@ -272,6 +292,8 @@ class IncrementalBuilder:
             for slug in changes.cards:
                 renderer.cards.pop(slug, None)
         self.rendered = set()
+        if changes is None and self.workers > 1:
+            return self._render_all(state, renderer, timeline, bodies)
         subjects = changes.subjects() if changes is not None else None
         if subjects is None:  # look at every page
             pages: dict[str, bytes] = {}
@@ -294,6 +316,22 @@ class IncrementalBuilder:
         state.render_ok = not renderer.problems
         state.cards = renderer.cards
         return pages, set(renderer.pages), list(renderer.problems.values())
+
+    def _render_all(
+        self, state: _State, renderer: SiteRenderer, timeline: Timeline, bodies: Mapping[str, str]
+    ) -> tuple[dict[str, bytes], set[str], list[Diagnostic]]:
+        """Every page, on ``self.workers`` processes (as ``build()`` does)."""
+        built, problems = render_site(
+            state.config, state.sources, timeline, bodies, MemorySink(), self.workers
+        )
+        state.subjects = defaultdict(list)
+        for job in renderer.jobs():
+            state.subjects[job.subject].append(job.path)
+        pages = dict(built.result())
+        self.rendered = set(pages)
+        state.render_ok = not problems
+        state.cards = {}
+        return pages, set(pages), problems
 
     def _page(
         self,
@@ -333,7 +371,8 @@ class IncrementalBuilder:
             _Only(pages, checked, extra=set(exports)),
             _Origins(timeline),
             site_root_path(state.config.base_url),
-            targets=state.link_targets,
+            self.workers,
+            state.link_targets,
         )
         state.link_problems = found
         return found

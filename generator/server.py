@@ -37,6 +37,7 @@ from generator.build import BuildResult
 from generator.config import Config
 from generator.diagnostics import Diagnostic, Severity, has_errors
 from generator.incremental import IncrementalBuilder, LazyPages
+from generator.parallel import default_workers
 from generator.watch import Folders, Kind, SiteFiles, Watcher, site_folders
 
 # Saves arrive as bursts of file events (an editor's temporary file and rename, a file
@@ -109,7 +110,12 @@ class Preview:
 
     def start(self) -> None:
         """Build, then watch and serve in background threads."""
-        self._publish(self._build_all())
+        # Only the first build may fork workers: no other thread runs yet.
+        self.builder.workers = default_workers()
+        try:
+            self._publish(self._build_all())
+        finally:
+            self.builder.workers = 1
         self._start_watcher()
         for name, target in [("build", self._build_loop), ("http", self._serve_http)]:
             thread = threading.Thread(target=target, name=f"timeline-{name}")

@@ -215,3 +215,18 @@ def static_paths(root: Path) -> set[str]:
     return {p for p in pages if not p.endswith(".html")} | {
         p for p in pages if p.startswith("static/")
     }
+
+
+def test_a_first_build_on_two_processes_matches_a_full_build(site: Site) -> None:
+    """The dev server's first build renders on every core (enough pages to fork)."""
+    files = small_site()
+    for i in range(420):
+        files[f"content/events/m{i:03d}.md"] = event_file(
+            f"Many {i}", f"2015-{1 + i % 12:02d}-{1 + i % 28:02d}", actors="[Ann]", tags="[m]"
+        )
+    checker = Checker(site(files))
+    checker.builder.workers = 2
+    assert len(checker.check()) > 400
+    checker.builder.workers = 1
+    checker.edit("content/events/m007.md", "title: Many 7", "title: Many seven")
+    assert "events/m007/index.html" in checker.check()
