@@ -321,8 +321,9 @@ class IncrementalBuilder:
         self, state: _State, renderer: SiteRenderer, timeline: Timeline, bodies: Mapping[str, str]
     ) -> tuple[dict[str, bytes], set[str], list[Diagnostic]]:
         """Every page, on ``self.workers`` processes (as ``build()`` does)."""
+        cards: dict[str, dict[tuple[str, int], Markup]] = {}
         built, problems = render_site(
-            state.config, state.sources, timeline, bodies, MemorySink(), self.workers
+            state.config, state.sources, timeline, bodies, MemorySink(), self.workers, cards
         )
         state.subjects = defaultdict(list)
         for job in renderer.jobs():
@@ -330,7 +331,7 @@ class IncrementalBuilder:
         pages = dict(built.result())
         self.rendered = set(pages)
         state.render_ok = not problems
-        state.cards = {}
+        state.cards = cards
         return pages, set(pages), problems
 
     def _page(

@@ -31,6 +31,7 @@ from generator.parallel import map_chunks
 from generator.sources import Sources
 
 TAXONOMIES = ("actors", "tags", "places")
+Card = tuple[str, tuple[str, int], Markup]  # event slug, (root, heading level), HTML
 RECENT_ON_OVERVIEW = 30
 FILTER_CHOICES = 12
 # A build's workers keep the cards of at most this many events (about 2 KB a card in the
@@ -210,6 +211,7 @@ class SiteRenderer:
         self.env.globals["timeline_links"] = timeline.links
         self.env.globals["card"] = self.card
         self.cards: dict[str, dict[tuple[str, int], Markup]] = {}  # by event slug
+        self.made: list[Card] | None = None  # cards rendered, when they are wanted back
         self.problems: dict[tuple[str, int, str], Diagnostic] = {}
         self.pages: dict[str, bytes] = {}
 
@@ -226,6 +228,8 @@ class SiteRenderer:
             links = self.timeline.links[event.slug]
             found = Markup(template.render(event=event, links=links, heading=heading, root=root))
             cards[(root, heading)] = found
+            if self.made is not None:
+                self.made.append((event.slug, (root, heading), found))
         return found
 
     def render(self, job: PageJob) -> None:
@@ -418,10 +422,13 @@ def render_site(
     bodies: Mapping[str, str],
     sink: PageSink,
     workers: int = 1,
+    cards: dict[str, dict[tuple[str, int], Markup]] | None = None,
 ) -> tuple[BuiltPages, list[Diagnostic]]:
     """Every page of the site and its static files, handed to ``sink`` by the process
-    that made them, with the template errors found."""
+    that made them, with the template errors found. The cards rendered go into
+    ``cards`` if it is given (for the dev server's later builds)."""
     renderer = SiteRenderer(config, sources, timeline, bodies)
+    renderer.made = [] if cards is not None else None
     jobs = list(renderer.jobs())
     static: dict[str, bytes] = {}
     for path, data in static_files(sources):
@@ -430,11 +437,14 @@ def render_site(
     expected = {job.path for job in jobs} | static.keys()
     pages = BuiltPages(sink, LinkCheck(expected, site_root_path(config.base_url)))
     problems: dict[tuple[str, int, str], Diagnostic] = {}
-    for batch, found in map_chunks(
+    for batch, found, made in map_chunks(
         _render_chunk, (renderer, jobs, pages), range(len(jobs)), workers
     ):
         pages.merge(batch)
         problems |= found
+        if cards is not None:
+            for slug, key, card in made:
+                cards.setdefault(slug, {})[key] = card
     for path, data in static.items():
         if path not in pages:
             pages.add(path, data)
@@ -443,10 +453,11 @@ def render_site(
 
 def _render_chunk(
     state: tuple[SiteRenderer, list[PageJob], BuiltPages], indices: Sequence[int]
-) -> tuple[Batch, dict[tuple[str, int, str], Diagnostic]]:
+) -> tuple[Batch, dict[tuple[str, int, str], Diagnostic], list[Card]]:
     renderer, jobs, pages = state
     part = pages.fresh()
     renderer.pages, renderer.problems = {}, {}
+    made = renderer.made = [] if renderer.made is not None else None
     for i in indices:
         renderer.render(jobs[i])
         data = renderer.pages.pop(jobs[i].path, None)  # written now, not held for the chunk
@@ -454,7 +465,7 @@ def _render_chunk(
             part.add(jobs[i].path, data)
         if len(renderer.cards) > MAX_CARDS:
             renderer.cards.clear()
-    return part.batch(), renderer.problems
+    return part.batch(), renderer.problems, made or []
 
 
 def static_files(sources: Sources) -> Iterator[tuple[str, bytes]]:
