@@ -162,8 +162,8 @@ def build(
     problems += found
     pages, found = render_site(config, sources, timeline, bodies, sink or MemorySink(), workers)
     problems += found
-    for path, data in export_pages(config, timeline, bodies, pages.result()):
-        pages.add(path, data)
+    for path, parts in export_pages(config, timeline, bodies, pages.result()):
+        pages.add_parts(path, parts)
     if not has_errors(problems):
         problems += pages.broken_links(
             {f"events/{e.slug}/index.html": e.path for e in timeline.events}

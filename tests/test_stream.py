@@ -6,6 +6,7 @@ leaves the previous output as it was and no staging folder behind."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ import pytest
 from generator import linkcheck, render
 from generator.build import build
 from generator.config import Config, parse_config, with_overrides
-from generator.output import MANIFEST, Staging, write_site
+from generator.exports import in_calendar
+from generator.output import MANIFEST, MemorySink, Staging, write_site
 from generator.parallel import MIN_ITEMS
 from generator.sources import load_sources
 from tests.conftest import SITES, run_cli, snapshot, write_files
@@ -108,3 +110,27 @@ def test_a_broken_link_fails_the_build_and_writes_nothing(tmp_path: Path) -> Non
     assert "but the site has no gone.css" in result.err
     assert snapshot(root / "output") == before
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".output")) == []
+
+
+class PartsSink(MemorySink):
+    """Keeps the parts each file made in parts came in."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[bytes]] = {}
+
+    def put_parts(self, path: str, parts: Iterable[bytes]) -> bytes:
+        self.parts[path] = list(parts)
+        return super().put_parts(path, self.parts[path])
+
+
+def test_the_big_exports_reach_the_sink_an_event_at_a_time(tmp_path: Path) -> None:
+    # timeline.json is 300 MB at 100,000 events: the sink writes it as it is made.
+    root = basic_site(tmp_path)
+    config = with_overrides(site_config(root), base_url=BASE_URL)
+    sink = PartsSink()
+    result = build(config, load_sources(root, config)[0], sink=sink)
+    assert result.ok and result.timeline is not None
+    events = result.timeline.events
+    assert len(sink.parts["timeline.json"]) == len(events) + 2  # head, events, end
+    assert len(sink.parts["events.ics"]) == len([e for e in events if in_calendar(e)]) + 2
+    assert result.pages["timeline.json"] == b"".join(sink.parts["timeline.json"])
