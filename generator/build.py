@@ -153,6 +153,9 @@ def build(
     """``sink`` takes every file of the site where it is made; by default the pages are
     kept in memory (see output.py)."""
     events, actors, problems = read_entries(config, sources, drafts, workers)
+    # Parsed now, the content files' bytes are let go (unless the caller keeps them): they
+    # are 300 MB at 100,000 events, and the render workers would start with a copy.
+    sources = dataclasses.replace(sources, content=())
     bodies, found = render_bodies(config, [*events, *actors], cache, workers)
     problems += found
     entries = with_summaries([*events, *actors], bodies)

@@ -5,19 +5,23 @@ leaves the previous output as it was and no staging folder behind."""
 
 from __future__ import annotations
 
+import gc
 import shutil
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from generator import linkcheck, render
+from generator import build as building
+from generator import cli, linkcheck, render
 from generator.build import build
 from generator.config import Config, parse_config, with_overrides
 from generator.exports import in_calendar
 from generator.output import MANIFEST, MemorySink, Staging, write_site
 from generator.parallel import MIN_ITEMS
-from generator.sources import load_sources
+from generator.sources import SourceFile, Sources, load_sources
 from tests.conftest import SITES, run_cli, snapshot, write_files
 from tests.helpers import event
 
@@ -134,3 +138,28 @@ def test_the_big_exports_reach_the_sink_an_event_at_a_time(tmp_path: Path) -> No
     assert len(sink.parts["timeline.json"]) == len(events) + 2  # head, events, end
     assert len(sink.parts["events.ics"]) == len([e for e in events if in_calendar(e)]) + 2
     assert result.pages["timeline.json"] == b"".join(sink.parts["timeline.json"])
+
+
+def test_the_build_lets_go_of_the_content_files_once_it_has_read_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The files' bytes are 300 MB at 100,000 events; the render workers would copy them.
+    root = basic_site(tmp_path)
+    loaded: list[weakref.ref[SourceFile]] = []
+    alive: list[SourceFile] = []
+
+    def load(root: Path, config: Config) -> tuple[Sources, list[Any]]:
+        sources, problems = load_sources(root, config)
+        loaded.extend(weakref.ref(source) for source in sources.content)
+        return sources, problems
+
+    def render_site(*args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        alive.extend(source for ref in loaded if (source := ref()) is not None)
+        return render.render_site(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "load_sources", load)
+    monkeypatch.setattr(building, "render_site", render_site)
+    monkeypatch.chdir(root)
+    assert cli.main(["build", "-q"]) == 0
+    assert loaded and alive == []
