@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from generator import cache as caching
@@ -105,29 +106,36 @@ def render_bodies(
     """HTML of every event and actor body, by source path. Markdown is rendered only for
     bodies the cache does not hold."""
     keys = {e.path: caching.key("body", e.path, e.body_line, e.body) for e in entries}
-    cached = cache.get_many(keys.values()) if cache else {}
+    rendered = _cached_bodies(entries, keys, cache) if cache else {}
+    missing = [(e.body, e.path, e.body_line) for e in entries if e.path not in rendered]
+    paths = (path for _, path, _ in missing)
+    for chunk in map_chunks(markdown_chunk, None, missing, workers):
+        fresh = dict(zip(islice(paths, len(chunk)), chunk, strict=True))
+        rendered |= fresh
+        if cache:  # a chunk at a time: the JSON of every body at once is 300 MB at 100,000
+            cache.put_many({keys[path]: body.to_json() for path, body in fresh.items()})
+    targets = body_targets(entries)
+    bodies: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for entry in entries:
+        # Each body's raw HTML goes as its placed HTML comes, not to hold both at once.
+        bodies[entry.path], found = place_links(
+            rendered.pop(entry.path), entry.path, entry.body_line, targets, config.unsafe_html
+        )
+        problems += found
+    return bodies, problems
+
+
+def _cached_bodies(
+    entries: Sequence[Entry], keys: Mapping[str, str], cache: Cache
+) -> dict[str, Body]:
+    cached = cache.get_many(keys.values())
     rendered: dict[str, Body] = {}
     for entry in entries:
         body = Body.from_json(cached[keys[entry.path]]) if keys[entry.path] in cached else None
         if body is not None:
             rendered[entry.path] = body
-    missing = [(e.body, e.path, e.body_line) for e in entries if e.path not in rendered]
-    fresh = [b for chunk in map_chunks(markdown_chunk, None, missing, workers) for b in chunk]
-    for (_, path, _), body in zip(missing, fresh, strict=True):
-        rendered[path] = body
-    if cache:
-        cache.put_many(
-            {keys[path]: body.to_json() for (_, path, _), body in zip(missing, fresh, strict=True)}
-        )
-    targets = body_targets(entries)
-    bodies: dict[str, str] = {}
-    problems: list[Diagnostic] = []
-    for entry in entries:
-        bodies[entry.path], found = place_links(
-            rendered[entry.path], entry.path, entry.body_line, targets, config.unsafe_html
-        )
-        problems += found
-    return bodies, problems
+    return rendered
 
 
 def markdown_chunk(_: None, documents: Sequence[tuple[str, str, int]]) -> list[Body]:
@@ -153,6 +161,9 @@ def build(
     """``sink`` takes every file of the site where it is made; by default the pages are
     kept in memory (see output.py)."""
     events, actors, problems = read_entries(config, sources, drafts, workers)
+    # Parsed now, the content files' bytes are let go (unless the caller keeps them): they
+    # are 300 MB at 100,000 events, and the render workers would start with a copy.
+    sources = dataclasses.replace(sources, content=())
     bodies, found = render_bodies(config, [*events, *actors], cache, workers)
     problems += found
     entries = with_summaries([*events, *actors], bodies)
@@ -162,8 +173,8 @@ def build(
     problems += found
     pages, found = render_site(config, sources, timeline, bodies, sink or MemorySink(), workers)
     problems += found
-    for path, data in export_pages(config, timeline, bodies, pages.result()):
-        pages.add(path, data)
+    for path, parts in export_pages(config, timeline, bodies, pages.result()):
+        pages.add_parts(path, parts)
     if not has_errors(problems):
         problems += pages.broken_links(
             {f"events/{e.slug}/index.html": e.path for e in timeline.events}

@@ -180,7 +180,10 @@ def _build(args: argparse.Namespace) -> int:
             )
             return OK
         staging = Staging(output)  # the workers write the pages here as they render them
-        result = build(config, sources, args.drafts, cache, default_workers(), staging)
+        # Handed over, not kept here, so that build() can let go of the files' bytes.
+        handover = [sources]
+        del sources
+        result = build(config, handover.pop(), args.drafts, cache, default_workers(), staging)
         problems += result.diagnostics
         if not has_errors(problems):
             write_site(

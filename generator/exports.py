@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,25 +43,43 @@ FIELD_PRECISIONS = (
 
 def export_pages(
     config: Config, timeline: Timeline, bodies: Mapping[str, str], pages: Mapping[str, bytes]
-) -> Iterator[tuple[str, bytes]]:
-    """Every export of the site as (output path, bytes), made one at a time so that each
-    can be written and let go before the next; ``pages`` are the rendered pages (for the
-    sitemap)."""
-    yield from feed_pages(config, timeline, bodies, list(pages), ZoneInfo(config.timezone)).items()
-    for path, make in whole_exports(config, timeline, bodies).items():
-        yield path, make()
+) -> Iterator[tuple[str, Iterable[bytes]]]:
+    """Every export of the site as (output path, its bytes in parts), made one at a time
+    so that each can be written and let go before the next; the large ones are made part
+    by part as they are written, so they are never whole in memory (timeline.json is
+    300 MB at 100,000 events). ``pages`` are the rendered pages (for the sitemap)."""
+    feeds = feed_pages(config, timeline, bodies, list(pages), ZoneInfo(config.timezone))
+    for path, data in feeds.items():
+        yield path, (data,)
+    for path, parts in export_parts(config, timeline, bodies).items():
+        yield path, parts()
+
+
+def export_parts(
+    config: Config, timeline: Timeline, bodies: Mapping[str, str]
+) -> dict[str, Callable[[], Iterator[bytes]]]:
+    """The exports of every event (the slow ones), by output path, each made in parts
+    when called."""
+    zone = ZoneInfo(config.timezone)
+    return {
+        "timeline.json": functools.partial(timeline_json_parts, config, timeline, bodies),
+        "events.ics": functools.partial(calendar_ics_parts, config, timeline, zone),
+    }
 
 
 def whole_exports(
     config: Config, timeline: Timeline, bodies: Mapping[str, str]
 ) -> dict[str, Callable[[], bytes]]:
-    """The exports of every event (the slow ones), by output path, each to be made when
-    called: the dev server makes them only when they are asked for."""
-    zone = ZoneInfo(config.timezone)
+    """The exports of every event, by output path, each made whole when called: the dev
+    server makes them only when they are asked for."""
     return {
-        "timeline.json": functools.partial(timeline_json, config, timeline, bodies),
-        "events.ics": functools.partial(calendar_ics, config, timeline, zone),
+        path: functools.partial(_joined, parts)
+        for path, parts in export_parts(config, timeline, bodies).items()
     }
+
+
+def _joined(parts: Callable[[], Iterable[bytes]]) -> bytes:
+    return b"".join(parts())
 
 
 # --- TimelineJS3 -------------------------------------------------------------------------
@@ -104,23 +122,21 @@ def tljs_event(config: Config, timeline: Timeline, event: Event, body: str) -> d
     return slide
 
 
-def timeline_json(config: Config, timeline: Timeline, bodies: Mapping[str, str]) -> bytes:
+def timeline_json_parts(
+    config: Config, timeline: Timeline, bodies: Mapping[str, str]
+) -> Iterator[bytes]:
     """The whole timeline in TimelineJS3's JSON format, events in time order: compact
-    JSON, encoded one event at a time so that only the bytes are ever whole (300 MB at
-    100,000 events, with the bodies)."""
+    JSON, encoded one event at a time, each event's bytes one part."""
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     title = {
         "text": {"headline": html.escape(config.title), "text": html.escape(config.description)}
     }
-    chunks = [b'{"title":', encode(title).encode("utf-8"), b',"events":[']
+    yield b'{"title":' + encode(title).encode("utf-8") + b',"events":['
     for i, event in enumerate(timeline.events):
         slide = tljs_event(config, timeline, event, bodies.get(event.path, ""))
-        chunks.append((b"," if i else b"") + encode(slide).encode("utf-8"))
-    chunks.append(b"]")
-    if any(abs(e.year) > JS_DATE_YEARS for e in timeline.events):
-        chunks.append(b',"scale":"cosmological"')
-    chunks.append(b"}\n")
-    return b"".join(chunks)
+        yield (b"," if i else b"") + encode(slide).encode("utf-8")
+    scale = any(abs(e.year) > JS_DATE_YEARS for e in timeline.events)
+    yield b"]" + (b',"scale":"cosmological"' if scale else b"") + b"}\n"
 
 
 def _media(
@@ -155,26 +171,26 @@ def left_out_of_calendar(timeline: Timeline) -> list[Event]:
     return [e for e in timeline.events if not in_calendar(e)]
 
 
-def calendar_ics(config: Config, timeline: Timeline, zone: tzinfo) -> bytes:
-    """Every event dated to the day or finer as an iCalendar VEVENT (RFC 5545): all-day
-    events for days, timed events in UTC for times. DTSTAMP, which RFC 5545 requires, is
-    the event's own start, so the file never depends on when it was built."""
+def calendar_ics_parts(config: Config, timeline: Timeline, zone: tzinfo) -> Iterator[bytes]:
+    """Every event dated to the day or finer as an iCalendar VEVENT (RFC 5545), each one
+    part: all-day events for days, timed events in UTC for times. DTSTAMP, which RFC 5545
+    requires, is the event's own start, so the file never depends on when it was built."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//timeline//timeline static site generator//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", config.title)
     host = urlsplit(config.base_url).netloc or slugify(config.title)
-    events = []
+    end = b"END:VCALENDAR\r\n"
+    head: bytes = calendar.to_ical()
+    yield head.removesuffix(end)
     for event in timeline.events:
         if in_calendar(event):
             links = timeline.links[event.slug]
             places = tuple(t.name for t in links.places)
             tags = tuple(t.name for t in links.tags)
-            events.append(_vevent(event, config.base_url, zone, host, places, tags))
-    head: bytes = calendar.to_ical()
-    end = b"END:VCALENDAR\r\n"
-    return head.removesuffix(end) + b"".join(events) + end
+            yield _vevent(event, config.base_url, zone, host, places, tags)
+    yield end
 
 
 # Folding lines makes icalendar slow; the dev server rebuilds the calendar on every save,

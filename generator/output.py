@@ -12,10 +12,11 @@ straight into the staging folder, so no process holds the whole site (``timeline
 
 from __future__ import annotations
 
+import filecmp
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType, TracebackType
 from typing import Protocol
@@ -68,6 +69,9 @@ class PageSink(Protocol):
         """Take one file; may run in a worker process. Returns what the parent keeps of
         it."""
 
+    def put_parts(self, path: str, parts: Iterable[bytes]) -> bytes | None:
+        """Take one file made part by part, as ``put`` does."""
+
     def pages(self, kept: Mapping[str, bytes | None]) -> Mapping[str, bytes]:
         """The build's files, from what the parent kept of each."""
 
@@ -77,6 +81,9 @@ class MemorySink:
 
     def put(self, path: str, data: bytes) -> bytes:
         return data
+
+    def put_parts(self, path: str, parts: Iterable[bytes]) -> bytes:
+        return b"".join(parts)
 
     def pages(self, kept: Mapping[str, bytes | None]) -> Mapping[str, bytes]:
         return MappingProxyType({path: data for path, data in kept.items() if data is not None})
@@ -101,6 +108,11 @@ class BuiltPages:
     def add(self, path: str, data: bytes) -> None:
         self.kept[path] = self.sink.put(path, data)
         self.links.add(path, data)
+
+    def add_parts(self, path: str, parts: Iterable[bytes]) -> None:
+        """A file made part by part (an export), which a sink may write as the parts come
+        instead of joining them; its links are not noted, since only HTML has any."""
+        self.kept[path] = self.sink.put_parts(path, parts)
 
     def fresh(self) -> BuiltPages:
         return BuiltPages(self.sink, self.links.fresh())
@@ -139,6 +151,21 @@ class Staging:
         """Write one file. A file whose bytes did not change is hard-linked from the old
         output rather than written again, so it keeps its modification time (and
         rsync-style deploys skip it)."""
+        target = self._new_file(path)
+        if not _link_if_same(self.output / path, target, data):
+            target.write_bytes(data)
+
+    def put_parts(self, path: str, parts: Iterable[bytes]) -> None:
+        """Write one file as its parts come, so it is never whole in memory; then, like
+        ``put``, keep the old output's file instead when it holds the same bytes."""
+        target = self._new_file(path)
+        with target.open("wb") as file:
+            for part in parts:
+                file.write(part)
+        _link_if_same_file(self.output / path, target)
+
+    def _new_file(self, path: str) -> Path:
+        """Where ``path`` goes in the staging folder, its folder made and no file there."""
         if not _stays_inside(path):
             raise OutputError(M.OUTPUT_ESCAPE(path=path))
         target = self.folder / path
@@ -148,8 +175,7 @@ class Staging:
         # A path put twice (an export over a page) gets a new file: writing into the old
         # one could write through a hard link into the old output.
         target.unlink(missing_ok=True)
-        if not _link_if_same(self.output / path, target, data):
-            target.write_bytes(data)
+        return target
 
     def pages(self, kept: Mapping[str, bytes | None]) -> StagedPages:
         return StagedPages(self, list(kept))
@@ -240,6 +266,19 @@ def _link_if_same(existing: Path, target: Path, data: bytes) -> bool:
     except OSError:  # gone, or a file system without hard links
         return False
     return True
+
+
+def _link_if_same_file(existing: Path, target: Path) -> None:
+    """Replace ``target`` by a hard link to the old output's file when their bytes are
+    the same."""
+    link = target.with_name(f".{target.name}.link")
+    try:
+        if not filecmp.cmp(existing, target, shallow=False):
+            return
+        os.link(existing, link)
+        os.replace(link, target)
+    except OSError:  # gone, or a file system without hard links: the written file stays
+        link.unlink(missing_ok=True)
 
 
 def _write_manifest(staging: Path) -> None:

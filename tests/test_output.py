@@ -92,6 +92,22 @@ def test_a_file_put_twice_never_writes_into_the_old_output(tmp_path: Path) -> No
     assert snapshot(out) == {"timeline.json": b"new", MANIFEST: b"timeline.json\n"}
 
 
+def test_a_file_put_in_parts_is_written_whole_and_linked_when_unchanged(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"same.json": b"[1,2]", "changed.json": b"[1]"})
+    same = (out / "same.json").stat().st_ino
+    with Staging(out) as staging:
+        staging.put_parts("same.json", iter([b"[1,", b"2]"]))
+        staging.put_parts("changed.json", iter([b"[1,", b"3]"]))
+        staging.commit()
+    assert (out / "same.json").stat().st_ino == same
+    assert snapshot(out) == {
+        "same.json": b"[1,2]",
+        "changed.json": b"[1,3]",
+        MANIFEST: b"changed.json\nsame.json\n",
+    }
+
+
 def test_a_staging_folder_left_without_commit_is_removed(tmp_path: Path) -> None:
     out = tmp_path / "output"
     with pytest.raises(OutputError), Staging(out) as staging:

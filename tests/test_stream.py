@@ -5,17 +5,23 @@ leaves the previous output as it was and no staging folder behind."""
 
 from __future__ import annotations
 
+import gc
 import shutil
+import weakref
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from generator import linkcheck, render
+from generator import build as building
+from generator import cli, linkcheck, render
 from generator.build import build
 from generator.config import Config, parse_config, with_overrides
-from generator.output import MANIFEST, Staging, write_site
+from generator.exports import in_calendar
+from generator.output import MANIFEST, MemorySink, Staging, write_site
 from generator.parallel import MIN_ITEMS
-from generator.sources import load_sources
+from generator.sources import SourceFile, Sources, load_sources
 from tests.conftest import SITES, run_cli, snapshot, write_files
 from tests.helpers import event
 
@@ -108,3 +114,52 @@ def test_a_broken_link_fails_the_build_and_writes_nothing(tmp_path: Path) -> Non
     assert "but the site has no gone.css" in result.err
     assert snapshot(root / "output") == before
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".output")) == []
+
+
+class PartsSink(MemorySink):
+    """Keeps the parts each file made in parts came in."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[bytes]] = {}
+
+    def put_parts(self, path: str, parts: Iterable[bytes]) -> bytes:
+        self.parts[path] = list(parts)
+        return super().put_parts(path, self.parts[path])
+
+
+def test_the_big_exports_reach_the_sink_an_event_at_a_time(tmp_path: Path) -> None:
+    # timeline.json is 300 MB at 100,000 events: the sink writes it as it is made.
+    root = basic_site(tmp_path)
+    config = with_overrides(site_config(root), base_url=BASE_URL)
+    sink = PartsSink()
+    result = build(config, load_sources(root, config)[0], sink=sink)
+    assert result.ok and result.timeline is not None
+    events = result.timeline.events
+    assert len(sink.parts["timeline.json"]) == len(events) + 2  # head, events, end
+    assert len(sink.parts["events.ics"]) == len([e for e in events if in_calendar(e)]) + 2
+    assert result.pages["timeline.json"] == b"".join(sink.parts["timeline.json"])
+
+
+def test_the_build_lets_go_of_the_content_files_once_it_has_read_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The files' bytes are 300 MB at 100,000 events; the render workers would copy them.
+    root = basic_site(tmp_path)
+    loaded: list[weakref.ref[SourceFile]] = []
+    alive: list[SourceFile] = []
+
+    def load(root: Path, config: Config) -> tuple[Sources, list[Any]]:
+        sources, problems = load_sources(root, config)
+        loaded.extend(weakref.ref(source) for source in sources.content)
+        return sources, problems
+
+    def render_site(*args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        alive.extend(source for ref in loaded if (source := ref()) is not None)
+        return render.render_site(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "load_sources", load)
+    monkeypatch.setattr(building, "render_site", render_site)
+    monkeypatch.chdir(root)
+    assert cli.main(["build", "-q"]) == 0
+    assert loaded and alive == []
