@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from generator import cache as caching
+from generator.cache import Cache
 from generator.config import Config
 from generator.dates import PartialDate, Precision, display_range
 from generator.feeds import absolute_links, event_path, feed_pages, instant, site_url
@@ -42,25 +44,29 @@ FIELD_PRECISIONS = (
 
 
 def export_pages(
-    config: Config, timeline: Timeline, bodies: Mapping[str, str], pages: Mapping[str, bytes]
+    config: Config,
+    timeline: Timeline,
+    bodies: Mapping[str, str],
+    pages: Mapping[str, bytes],
+    cache: Cache | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Every export of the site as (output path, bytes), made one at a time so that each
     can be written and let go before the next; ``pages`` are the rendered pages (for the
     sitemap)."""
     yield from feed_pages(config, timeline, bodies, list(pages), ZoneInfo(config.timezone)).items()
-    for path, make in whole_exports(config, timeline, bodies).items():
+    for path, make in whole_exports(config, timeline, bodies, cache).items():
         yield path, make()
 
 
 def whole_exports(
-    config: Config, timeline: Timeline, bodies: Mapping[str, str]
+    config: Config, timeline: Timeline, bodies: Mapping[str, str], cache: Cache | None = None
 ) -> dict[str, Callable[[], bytes]]:
     """The exports of every event (the slow ones), by output path, each to be made when
     called: the dev server makes them only when they are asked for."""
     zone = ZoneInfo(config.timezone)
     return {
         "timeline.json": functools.partial(timeline_json, config, timeline, bodies),
-        "events.ics": functools.partial(calendar_ics, config, timeline, zone),
+        "events.ics": functools.partial(calendar_ics, config, timeline, zone, cache),
     }
 
 
@@ -155,23 +161,32 @@ def left_out_of_calendar(timeline: Timeline) -> list[Event]:
     return [e for e in timeline.events if not in_calendar(e)]
 
 
-def calendar_ics(config: Config, timeline: Timeline, zone: tzinfo) -> bytes:
+def calendar_ics(
+    config: Config, timeline: Timeline, zone: tzinfo, cache: Cache | None = None
+) -> bytes:
     """Every event dated to the day or finer as an iCalendar VEVENT (RFC 5545): all-day
     events for days, timed events in UTC for times. DTSTAMP, which RFC 5545 requires, is
-    the event's own start, so the file never depends on when it was built."""
+    the event's own start, so the file never depends on when it was built. ``cache``
+    keeps each VEVENT between builds, by everything it is made from."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//timeline//timeline static site generator//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", config.title)
     host = urlsplit(config.base_url).netloc or slugify(config.title)
-    events = []
+    made = {}
     for event in timeline.events:
         if in_calendar(event):
             links = timeline.links[event.slug]
             places = tuple(t.name for t in links.places)
             tags = tuple(t.name for t in links.tags)
-            events.append(_vevent(event, config.base_url, zone, host, places, tags))
+            made[_vevent_key(event, config.base_url, zone, host, places, tags)] = functools.partial(
+                _vevent, event, config.base_url, zone, host, places, tags
+            )
+    kept = cache.get_many(made) if cache else {}
+    events = [_valid_vevent(kept.get(key)) or make() for key, make in made.items()]
+    if cache:
+        cache.put_many({k: v.decode() for k, v in zip(made, events, strict=True) if k not in kept})
     head: bytes = calendar.to_ical()
     end = b"END:VCALENDAR\r\n"
     return head.removesuffix(end) + b"".join(events) + end
@@ -215,6 +230,40 @@ def _vevent(
         item.add("categories", list(tags))
     data: bytes = item.to_ical()
     return data
+
+
+def _vevent_key(
+    event: Event,
+    base_url: str,
+    zone: tzinfo,
+    host: str,
+    places: tuple[str, ...],
+    tags: tuple[str, ...],
+) -> str:
+    """Everything ``_vevent`` reads, the instants in the site's zone as computed now (so
+    a change of the zone's rules is seen)."""
+    made_of = (event.slug, event.title, event.summary, event.date, event.end)
+    instants = (instant(event.date, zone), _timed_end(event.end, zone))
+    return caching.key(
+        "vevent",
+        icalendar.__version__,
+        repr((made_of, instants)),
+        base_url,
+        host,
+        repr(places),
+        repr(tags),
+    )
+
+
+def _valid_vevent(value: object) -> bytes | None:
+    """A VEVENT read back from the cache, if it is one (a planted cache is a text file)."""
+    one = (
+        isinstance(value, str)
+        and value.startswith("BEGIN:VEVENT\r\n")
+        and value.endswith("END:VEVENT\r\n")
+        and value.count("BEGIN:") == value.count("END:") == 1
+    )
+    return value.encode() if one and isinstance(value, str) else None
 
 
 def _day_after(when: PartialDate) -> date | None:
