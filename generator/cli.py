@@ -22,7 +22,7 @@ from generator.exports import left_out_of_calendar
 from generator.output import OutputError, Staging, check_output_folder, write_site
 from generator.pagecache import PageReuse
 from generator.parallel import default_workers
-from generator.search import SearchError, index_site
+from generator.search import INDEX_FOLDER, SearchError, index_site
 from generator.slugs import slugify
 from generator.sources import load_sources
 
@@ -193,6 +193,7 @@ def _build(args: argparse.Namespace) -> int:
                 output,
                 result.pages,
                 finish=(lambda staged: index_site(staged, output)) if config.search else None,
+                finish_keeps=INDEX_FOLDER,
             )
             cache.record(inputs, output, reuse.record())
     except (OutputError, SearchError) as exc:

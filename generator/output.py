@@ -200,15 +200,19 @@ class Staging:
         return StagedPages(self, list(kept))
 
     def commit(
-        self, finish: Callable[[Path], None] | None = None, paths: Collection[str] = ()
+        self,
+        finish: Callable[[Path], None] | None = None,
+        paths: Collection[str] = (),
+        finish_keeps: str | None = None,
     ) -> None:
-        """Remove what the spare held besides the build's ``paths`` (but the very files of
-        the output, such as search index shards that ``finish`` may keep), add what
-        ``finish`` adds and the manifest, then swap the folder in for the output.
-        ``finish`` must never write into a file that is there already."""
+        """Remove what the spare held besides the build's ``paths`` (and, in the folder
+        ``finish_keeps``, the very files of the output, such as the search index shards
+        that ``finish`` may keep), add what ``finish`` adds and the manifest, then swap
+        the folder in for the output. ``finish`` must never write into a file that is
+        there already."""
         try:
             if self.reused:
-                _remove_others(self.folder, set(paths), self.output)
+                _remove_others(self.folder, set(paths), self.output, finish_keeps)
             if finish is not None:
                 finish(self.folder)
             _write_manifest(self.folder)
@@ -262,12 +266,14 @@ def write_site(
     output: Path,
     pages: Mapping[str, bytes],
     finish: Callable[[Path], None] | None = None,
+    finish_keeps: str | None = None,
 ) -> None:
     """Replace ``output`` by exactly ``pages`` (and what ``finish`` adds to the staged
-    folder, such as a search index); on any failure the old output stays. Pages a build
-    already wrote into a staging folder for ``output`` are not written again."""
+    folder, such as a search index, which may keep files of the folder ``finish_keeps``);
+    on any failure the old output stays. Pages a build already wrote into a staging
+    folder for ``output`` are not written again."""
     if isinstance(pages, StagedPages) and pages.staging.output == output.resolve():
-        pages.staging.commit(finish, pages.paths)
+        pages.staging.commit(finish, pages.paths, finish_keeps)
         return
     with Staging(output) as staging:
         for path in sorted(pages):
@@ -359,12 +365,15 @@ def _same_file(a: Path, b: Path) -> bool:
     return (first.st_ino, first.st_dev) == (second.st_ino, second.st_dev)
 
 
-def _remove_others(folder: Path, paths: Collection[str], output: Path) -> None:
-    """Remove every file under ``folder`` but ``paths`` and those that are the very file
-    at the same place in ``output``, and the folders left empty."""
+def _remove_others(folder: Path, paths: Collection[str], output: Path, keeps: str | None) -> None:
+    """Remove every file under ``folder`` but ``paths`` and, in the folder ``keeps``, the
+    very files at the same place in ``output``; then the folders left empty."""
     emptied: set[Path] = set()
     for name, entry in list(walk_files(folder)):
-        if name not in paths and not _same_file(Path(entry.path), output / name):
+        if name in paths:
+            continue
+        kept = keeps is not None and name.startswith(f"{keeps}/")
+        if not kept or not _same_file(Path(entry.path), output / name):
             os.unlink(entry.path)
             emptied.add(Path(entry.path).parent)
     for path in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
