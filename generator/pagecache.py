@@ -132,7 +132,14 @@ class Fingerprints:
         return digest.hexdigest()
 
     def _value(self, digest: Any, value: Any) -> None:
-        if isinstance(value, str):  # Markup is a str, shown unescaped: its own tag
+        kind = type(value)
+        if kind is Event:  # most values are the events of month groups: first, by type
+            digest.update(self._object(value))
+        elif kind is tuple or kind is list:
+            _text(digest, f"seq {len(value)}")
+            for item in value:
+                self._value(digest, item)
+        elif isinstance(value, str):  # Markup is a str, shown unescaped: its own tag
             _text(digest, ("M" if isinstance(value, Markup) else "S") + value)
         elif value is None or isinstance(value, bool | int | float):
             _text(digest, f"{type(value).__name__}:{value!r}")
