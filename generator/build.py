@@ -28,6 +28,7 @@ from generator.linking import link
 from generator.markup import Body, place_links, render_markdown, summary_from_html
 from generator.model import Actor, Event, Timeline
 from generator.output import MemorySink, PageSink
+from generator.pagecache import PageReuse
 from generator.parallel import map_chunks
 from generator.render import render_site
 from generator.sources import SourceFile, Sources, decode
@@ -157,9 +158,10 @@ def build(
     cache: Cache | None = None,
     workers: int = 1,
     sink: PageSink | None = None,
+    reuse: PageReuse | None = None,
 ) -> BuildResult:
     """``sink`` takes every file of the site where it is made; by default the pages are
-    kept in memory (see output.py)."""
+    kept in memory (see output.py). ``reuse`` keeps unchanged pages (see pagecache.py)."""
     events, actors, problems = read_entries(config, sources, drafts, workers)
     # Parsed now, the content files' bytes are let go (unless the caller keeps them): they
     # are 300 MB at 100,000 events, and the render workers would start with a copy.
@@ -171,9 +173,11 @@ def build(
         [e for e in entries if isinstance(e, Event)], [a for a in entries if isinstance(a, Actor)]
     )
     problems += found
-    pages, found = render_site(config, sources, timeline, bodies, sink or MemorySink(), workers)
+    pages, found = render_site(
+        config, sources, timeline, bodies, sink or MemorySink(), workers, reuse
+    )
     problems += found
-    for path, parts in export_pages(config, timeline, bodies, pages.result()):
+    for path, parts in export_pages(config, timeline, bodies, pages.result(), cache):
         pages.add_parts(path, parts)
     if not has_errors(problems):
         problems += pages.broken_links(

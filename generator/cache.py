@@ -20,10 +20,12 @@ import markdown
 
 from generator import __version__
 from generator.config import Config
+from generator.output import walk_files
 from generator.sources import Sources
 
 CACHE_DIR = ".timeline-cache"
 _FILE = "cache.sqlite"
+_PAGES = "last-pages"  # the last build's page fingerprints (pagecache.py)
 _SCHEMA = "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 # Rendered HTML changes when timeline or Python-Markdown changes.
 _SALT = f"timeline {__version__}; markdown {markdown.__version__}"
@@ -54,18 +56,19 @@ def inputs_fingerprint(config: Config, sources: Sources, drafts: bool) -> str:
 
 
 def folder_fingerprint(folder: Path) -> str:
-    """A hash of the names, sizes and modification times of the files under ``folder``:
-    it changes when anyone touches the output after a build."""
+    """A hash of the names, sizes, modification times and inodes of the files under
+    ``folder``: it changes when anyone touches the output after a build."""
     digest = hashlib.blake2b(digest_size=20)
     try:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                info = path.stat()
-                digest.update(
-                    f"{path.relative_to(folder)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode(
-                        "utf-8", "surrogatepass"
-                    )
+        for name, entry in sorted(walk_files(folder)):
+            if not entry.is_file():
+                continue
+            info = entry.stat()
+            digest.update(
+                f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\n".encode(
+                    "utf-8", "surrogatepass"
                 )
+            )
     except OSError:
         return ""
     return digest.hexdigest()
@@ -111,13 +114,22 @@ class Cache:
             self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", rows)
             self.db.execute("COMMIT")
 
-    def up_to_date(self, inputs: str, output: Path) -> bool:
-        """Whether the last build had these inputs and its output is untouched since."""
+    def up_to_date(self, inputs: str, output_state: str) -> bool:
+        """Whether the last build had these inputs and left the output in this state (its
+        ``folder_fingerprint``), untouched since."""
         last = self.get_many(["last-build"]).get("last-build")
-        return last == [inputs, folder_fingerprint(output)]
+        return last == [inputs, output_state]
 
-    def record(self, inputs: str, output: Path) -> None:
-        self.put_many({"last-build": [inputs, folder_fingerprint(output)]})
+    def pages(self, output_state: str) -> object:
+        """What the last build recorded of its pages, if it left the output in this state."""
+        last = self.get_many([_PAGES]).get(_PAGES)
+        if isinstance(last, list) and len(last) == 2 and last[0] == output_state:
+            return last[1]
+        return None
+
+    def record(self, inputs: str, output: Path, pages: object = None) -> None:
+        state = folder_fingerprint(output)
+        self.put_many({"last-build": [inputs, state], _PAGES: [state, pages]})
 
     def close(self) -> None:
         if self.db is not None:

@@ -14,18 +14,20 @@ from pathlib import Path
 from generator import __version__
 from generator import messages as M
 from generator.build import BuildResult, build
-from generator.cache import CACHE_DIR, Cache, inputs_fingerprint
+from generator.cache import CACHE_DIR, Cache, folder_fingerprint, inputs_fingerprint
 from generator.config import CONFIG_NAME, Config, parse_config, with_overrides
 from generator.dates import DateError, parse_date
 from generator.diagnostics import Diagnostic, Severity, error, has_errors
 from generator.exports import left_out_of_calendar
 from generator.output import OutputError, Staging, check_output_folder, write_site
+from generator.pagecache import PageReuse
 from generator.parallel import default_workers
-from generator.search import SearchError, index_site
+from generator.search import INDEX_FOLDER, SearchError, index_site
 from generator.slugs import slugify
 from generator.sources import load_sources
 
 OK, FAILED, USAGE = 0, 1, 2
+SPARE_OUTPUT = "spare-output"  # in the cache folder: see output.Staging
 
 
 class UsageError(Exception):
@@ -172,26 +174,33 @@ def _build(args: argparse.Namespace) -> int:
     staging: Staging | None = None
     try:
         inputs = inputs_fingerprint(config, sources, args.drafts)
-        if not found and cache.up_to_date(inputs, output):
+        output_state = folder_fingerprint(output)
+        if not found and cache.up_to_date(inputs, output_state):
             _say(
                 args,
                 f"Nothing changed: {_shown(output)} is up to date "
                 f"({time.perf_counter() - started:.2f} s)",
             )
             return OK
-        staging = Staging(output)  # the workers write the pages here as they render them
+        # Pages are kept from the output only as the last build left it.
+        reuse = PageReuse.load(cache.pages(output_state))
+        # The workers write the pages here as they render them.
+        staging = Staging(output, root / CACHE_DIR / SPARE_OUTPUT)
         # Handed over, not kept here, so that build() can let go of the files' bytes.
         handover = [sources]
         del sources
-        result = build(config, handover.pop(), args.drafts, cache, default_workers(), staging)
+        result = build(
+            config, handover.pop(), args.drafts, cache, default_workers(), staging, reuse
+        )
         problems += result.diagnostics
         if not has_errors(problems):
             write_site(
                 output,
                 result.pages,
                 finish=(lambda staged: index_site(staged, output)) if config.search else None,
+                finish_keeps=INDEX_FOLDER,
             )
-            cache.record(inputs, output)
+            cache.record(inputs, output, reuse.record())
     except (OutputError, SearchError) as exc:
         problems.append(error(config.output_dir, 0, str(exc)))
     finally:

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from generator import cache as caching
+from generator.cache import Cache
 from generator.config import Config
 from generator.dates import PartialDate, Precision, display_range
 from generator.feeds import absolute_links, event_path, feed_pages, instant, site_url
@@ -42,7 +44,11 @@ FIELD_PRECISIONS = (
 
 
 def export_pages(
-    config: Config, timeline: Timeline, bodies: Mapping[str, str], pages: Mapping[str, bytes]
+    config: Config,
+    timeline: Timeline,
+    bodies: Mapping[str, str],
+    pages: Mapping[str, bytes],
+    cache: Cache | None = None,
 ) -> Iterator[tuple[str, Iterable[bytes]]]:
     """Every export of the site as (output path, its bytes in parts), made one at a time
     so that each can be written and let go before the next; the large ones are made part
@@ -51,30 +57,30 @@ def export_pages(
     feeds = feed_pages(config, timeline, bodies, list(pages), ZoneInfo(config.timezone))
     for path, data in feeds.items():
         yield path, (data,)
-    for path, parts in export_parts(config, timeline, bodies).items():
+    for path, parts in export_parts(config, timeline, bodies, cache).items():
         yield path, parts()
 
 
 def export_parts(
-    config: Config, timeline: Timeline, bodies: Mapping[str, str]
+    config: Config, timeline: Timeline, bodies: Mapping[str, str], cache: Cache | None = None
 ) -> dict[str, Callable[[], Iterator[bytes]]]:
     """The exports of every event (the slow ones), by output path, each made in parts
     when called."""
     zone = ZoneInfo(config.timezone)
     return {
         "timeline.json": functools.partial(timeline_json_parts, config, timeline, bodies),
-        "events.ics": functools.partial(calendar_ics_parts, config, timeline, zone),
+        "events.ics": functools.partial(calendar_ics_parts, config, timeline, zone, cache),
     }
 
 
 def whole_exports(
-    config: Config, timeline: Timeline, bodies: Mapping[str, str]
+    config: Config, timeline: Timeline, bodies: Mapping[str, str], cache: Cache | None = None
 ) -> dict[str, Callable[[], bytes]]:
     """The exports of every event, by output path, each made whole when called: the dev
     server makes them only when they are asked for."""
     return {
         path: functools.partial(_joined, parts)
-        for path, parts in export_parts(config, timeline, bodies).items()
+        for path, parts in export_parts(config, timeline, bodies, cache).items()
     }
 
 
@@ -171,10 +177,13 @@ def left_out_of_calendar(timeline: Timeline) -> list[Event]:
     return [e for e in timeline.events if not in_calendar(e)]
 
 
-def calendar_ics_parts(config: Config, timeline: Timeline, zone: tzinfo) -> Iterator[bytes]:
+def calendar_ics_parts(
+    config: Config, timeline: Timeline, zone: tzinfo, cache: Cache | None = None
+) -> Iterator[bytes]:
     """Every event dated to the day or finer as an iCalendar VEVENT (RFC 5545), each one
     part: all-day events for days, timed events in UTC for times. DTSTAMP, which RFC 5545
-    requires, is the event's own start, so the file never depends on when it was built."""
+    requires, is the event's own start, so the file never depends on when it was built.
+    ``cache`` keeps each VEVENT between builds, by everything it is made from."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//timeline//timeline static site generator//EN")
     calendar.add("version", "2.0")
@@ -184,12 +193,24 @@ def calendar_ics_parts(config: Config, timeline: Timeline, zone: tzinfo) -> Iter
     end = b"END:VCALENDAR\r\n"
     head: bytes = calendar.to_ical()
     yield head.removesuffix(end)
+    made = {}
     for event in timeline.events:
         if in_calendar(event):
             links = timeline.links[event.slug]
             places = tuple(t.name for t in links.places)
             tags = tuple(t.name for t in links.tags)
-            yield _vevent(event, config.base_url, zone, host, places, tags)
+            made[_vevent_key(event, config.base_url, zone, host, places, tags)] = functools.partial(
+                _vevent, event, config.base_url, zone, host, places, tags
+            )
+    kept = cache.get_many(made) if cache else {}
+    fresh = {}
+    for key, make in made.items():
+        vevent = _valid_vevent(kept.get(key))
+        if vevent is None:
+            vevent = fresh[key] = make()
+        yield vevent
+    if cache:
+        cache.put_many({k: v.decode() for k, v in fresh.items()})
     yield end
 
 
@@ -256,3 +277,37 @@ def _timed_end(end: PartialDate | None, zone: tzinfo) -> datetime | None:
     if after is None:
         return None
     return datetime.combine(after, time(), zone).astimezone(UTC)
+
+
+def _vevent_key(
+    event: Event,
+    base_url: str,
+    zone: tzinfo,
+    host: str,
+    places: tuple[str, ...],
+    tags: tuple[str, ...],
+) -> str:
+    """Everything ``_vevent`` reads, the instants in the site's zone as computed now (so
+    a change of the zone's rules is seen)."""
+    made_of = (event.slug, event.title, event.summary, event.date, event.end)
+    instants = (instant(event.date, zone), _timed_end(event.end, zone))
+    return caching.key(
+        "vevent",
+        icalendar.__version__,
+        repr((made_of, instants)),
+        base_url,
+        host,
+        repr(places),
+        repr(tags),
+    )
+
+
+def _valid_vevent(value: object) -> bytes | None:
+    """A VEVENT read back from the cache, if it is one (a planted cache is a text file)."""
+    one = (
+        isinstance(value, str)
+        and value.startswith("BEGIN:VEVENT\r\n")
+        and value.endswith("END:VEVENT\r\n")
+        and value.count("BEGIN:") == value.count("END:") == 1
+    )
+    return value.encode() if one and isinstance(value, str) else None

@@ -16,7 +16,7 @@ import filecmp
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType, TracebackType
 from typing import Protocol
@@ -52,11 +52,7 @@ def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path])
     if not manifest.is_file():
         raise OutputError(M.OUTPUT_NOT_OURS(output=output))
     owned = set(manifest.read_text("utf-8").splitlines()) | {MANIFEST}
-    foreign = sorted(
-        p.relative_to(out).as_posix()
-        for p in out.rglob("*")
-        if not p.is_dir() and p.relative_to(out).as_posix() not in owned
-    )
+    foreign = sorted(name for name, _ in walk_files(out) if name not in owned)
     if foreign:
         shown = ", ".join(foreign[:5]) + (
             f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
@@ -72,6 +68,9 @@ class PageSink(Protocol):
     def put_parts(self, path: str, parts: Iterable[bytes]) -> bytes | None:
         """Take one file made part by part, as ``put`` does."""
 
+    def keep(self, path: str) -> bytes | None:
+        """Take the previous output's file at ``path`` unchanged, as ``put`` would."""
+
     def pages(self, kept: Mapping[str, bytes | None]) -> Mapping[str, bytes]:
         """The build's files, from what the parent kept of each."""
 
@@ -84,6 +83,9 @@ class MemorySink:
 
     def put_parts(self, path: str, parts: Iterable[bytes]) -> bytes:
         return b"".join(parts)
+
+    def keep(self, path: str) -> bytes:
+        raise OutputError(f"{path}: an in-memory build has no previous output to keep")
 
     def pages(self, kept: Mapping[str, bytes | None]) -> Mapping[str, bytes]:
         return MappingProxyType({path: data for path, data in kept.items() if data is not None})
@@ -105,9 +107,18 @@ class BuiltPages:
     def __contains__(self, path: str) -> bool:
         return path in self.kept
 
-    def add(self, path: str, data: bytes) -> None:
+    def add(self, path: str, data: bytes) -> Places:
+        """Take one file; returns the links it noted (see LinkCheck)."""
         self.kept[path] = self.sink.put(path, data)
-        self.links.add(path, data)
+        page = self.links.fresh()
+        page.add(path, data)
+        self.links.merge(page.places)
+        return page.places
+
+    def keep(self, path: str, places: Places) -> None:
+        """Take the previous output's file, whose links noted ``places`` then."""
+        self.kept[path] = self.sink.keep(path)
+        self.links.merge(places)
 
     def add_parts(self, path: str, parts: Iterable[bytes]) -> None:
         """A file made part by part (an export), which a sink may write as the parts come
@@ -135,14 +146,23 @@ class BuiltPages:
 class Staging:
     """A new folder beside ``output`` that files are written into, from any process, and
     that ``commit`` swaps in for ``output``. As a context manager it is removed on leaving
-    unless it was swapped in, so a failed build writes nothing."""
+    unless it was swapped in, so a failed build writes nothing.
 
-    def __init__(self, output: Path) -> None:
+    With ``spare`` (a folder of the build cache), the output that a commit replaces is
+    moved there instead of deleted, and the next build starts from it: removing and
+    hard-linking again the 32,000 files and folders of a 10,000-event site took longer
+    than the rest of a build after one edit. Nothing of the spare is trusted: a file is
+    kept only where it is the very file of the current output (same inode), every other
+    file is written anew or removed before the commit."""
+
+    def __init__(self, output: Path, spare: Path | None = None) -> None:
         self.output = output.resolve()
         self.output.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(
             tempfile.mkdtemp(prefix=f".{self.output.name}.new-", dir=self.output.parent)
         )
+        self.spare = spare
+        self.reused = spare is not None and _move_folder(spare, self.folder)
         self.folder.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
         self.committed = False
         self._folders: set[Path] = {self.folder}  # made already, by this process
@@ -151,50 +171,83 @@ class Staging:
         """Write one file. A file whose bytes did not change is hard-linked from the old
         output rather than written again, so it keeps its modification time (and
         rsync-style deploys skip it)."""
-        target = self._new_file(path)
+        target = self._target(path)
         if not _link_if_same(self.output / path, target, data):
             target.write_bytes(data)
 
     def put_parts(self, path: str, parts: Iterable[bytes]) -> None:
         """Write one file as its parts come, so it is never whole in memory; then, like
         ``put``, keep the old output's file instead when it holds the same bytes."""
-        target = self._new_file(path)
+        target = self._target(path)
         with target.open("wb") as file:
             for part in parts:
                 file.write(part)
         _link_if_same_file(self.output / path, target)
 
-    def _new_file(self, path: str) -> Path:
-        """Where ``path`` goes in the staging folder, its folder made and no file there."""
+    def keep(self, path: str) -> None:
+        """Hard-link the old output's file at ``path`` (a copy where links fail), unless
+        the spare holds that very file there already."""
+        if (
+            self.reused
+            and _stays_inside(path)
+            and _same_file(self.folder / path, self.output / path)
+        ):
+            return
+        target = self._target(path)
+        try:
+            os.link(self.output / path, target)
+        except OSError:
+            shutil.copyfile(self.output / path, target)
+
+    def _target(self, path: str) -> Path:
+        """Where ``path`` goes in the folder: its folders made, no file there yet."""
         if not _stays_inside(path):
             raise OutputError(M.OUTPUT_ESCAPE(path=path))
         target = self.folder / path
         if target.parent not in self._folders:
+            if self.reused:  # the spare may hold a file where this needs a folder
+                _clear_files_above(self.folder, target)
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.update(target.parents)
         # A path put twice (an export over a page) gets a new file: writing into the old
         # one could write through a hard link into the old output.
-        target.unlink(missing_ok=True)
+        try:
+            target.unlink(missing_ok=True)
+        except IsADirectoryError:  # a folder in the spare, a file now
+            shutil.rmtree(target)
         return target
 
     def pages(self, kept: Mapping[str, bytes | None]) -> StagedPages:
         return StagedPages(self, list(kept))
 
-    def commit(self, finish: Callable[[Path], None] | None = None) -> None:
-        """Add what ``finish`` adds (such as a search index) and the manifest, then swap
-        the folder in for the output."""
+    def commit(
+        self,
+        finish: Callable[[Path], None] | None = None,
+        paths: Collection[str] = (),
+        finish_keeps: str | None = None,
+    ) -> None:
+        """Remove what the spare held besides the build's ``paths`` (and, in the folder
+        ``finish_keeps``, the very files of the output, such as the search index shards
+        that ``finish`` may keep), add what ``finish`` adds and the manifest, then swap
+        the folder in for the output. ``finish`` must never write into a file that is
+        there already."""
         try:
+            if self.reused:
+                _remove_others(self.folder, set(paths), self.output, finish_keeps)
             if finish is not None:
                 finish(self.folder)
             _write_manifest(self.folder)
-            _swap(self.folder, self.output)
+            _swap(self.folder, self.output, self.spare)
         except BaseException:
             self.discard()
             raise
         self.committed = True
 
     def discard(self) -> None:
-        if not self.committed:
+        """Remove the folder, or keep it as the spare: it is checked file by file."""
+        if self.committed:
+            return
+        if self.spare is None or not _move_folder(self.folder, self.spare):
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> Staging:
@@ -234,12 +287,14 @@ def write_site(
     output: Path,
     pages: Mapping[str, bytes],
     finish: Callable[[Path], None] | None = None,
+    finish_keeps: str | None = None,
 ) -> None:
     """Replace ``output`` by exactly ``pages`` (and what ``finish`` adds to the staged
-    folder, such as a search index); on any failure the old output stays. Pages a build
-    already wrote into a staging folder for ``output`` are not written again."""
+    folder, such as a search index, which may keep files of the folder ``finish_keeps``);
+    on any failure the old output stays. Pages a build already wrote into a staging
+    folder for ``output`` are not written again."""
     if isinstance(pages, StagedPages) and pages.staging.output == output.resolve():
-        pages.staging.commit(finish)
+        pages.staging.commit(finish, pages.paths, finish_keeps)
         return
     with Staging(output) as staging:
         for path in sorted(pages):
@@ -281,13 +336,25 @@ def _link_if_same_file(existing: Path, target: Path) -> None:
         link.unlink(missing_ok=True)
 
 
+def walk_files(folder: Path, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(path under ``folder``, entry) of every file and symbolic link below it, by
+    os.scandir: a third of the time of Path.rglob over a 10,000-event site's output."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from walk_files(Path(entry.path), f"{prefix}{entry.name}/")
+            else:
+                yield f"{prefix}{entry.name}", entry
+
+
 def _write_manifest(staging: Path) -> None:
     """The list of every file the build wrote, so the next build knows what it owns."""
-    names = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+    names = sorted(name for name, entry in walk_files(staging) if entry.is_file())
     (staging / MANIFEST).write_text("".join(f"{n}\n" for n in names), "utf-8")
 
 
-def _swap(staging: Path, output: Path) -> None:
+def _swap(staging: Path, output: Path, spare: Path | None = None) -> None:
+    """Put ``staging`` in the place of ``output``; the old output becomes ``spare``."""
     if not output.exists():
         os.replace(staging, output)
         return
@@ -299,4 +366,54 @@ def _swap(staging: Path, output: Path) -> None:
         os.replace(retired / "site", output)
         raise
     finally:
+        if spare is not None:
+            _move_folder(retired / "site", spare)
         shutil.rmtree(retired, ignore_errors=True)
+
+
+def _move_folder(folder: Path, to: Path) -> bool:
+    """Rename a real folder to ``to``, which must not exist or be an empty folder."""
+    try:
+        if folder.is_symlink() or not folder.is_dir():
+            return False
+        to.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(folder, to)
+    except OSError:
+        return False
+    return True
+
+
+def _clear_files_above(folder: Path, target: Path) -> None:
+    """Remove the files (not folders) on the way from ``folder`` down to ``target``."""
+    for parent in reversed(target.relative_to(folder).parents[:-1]):
+        path = folder / parent
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        first, second = os.stat(a, follow_symlinks=False), os.stat(b, follow_symlinks=False)
+    except OSError:
+        return False
+    return (first.st_ino, first.st_dev) == (second.st_ino, second.st_dev)
+
+
+def _remove_others(folder: Path, paths: Collection[str], output: Path, keeps: str | None) -> None:
+    """Remove every file under ``folder`` but ``paths`` and, in the folder ``keeps``, the
+    very files at the same place in ``output``; then the folders left empty."""
+    emptied: set[Path] = set()
+    for name, entry in list(walk_files(folder)):
+        if name in paths:
+            continue
+        kept = keeps is not None and name.startswith(f"{keeps}/")
+        if not kept or not _same_file(Path(entry.path), output / name):
+            os.unlink(entry.path)
+            emptied.add(Path(entry.path).parent)
+    for path in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
+        while path != folder:
+            try:
+                path.rmdir()
+            except OSError:  # not empty
+                break
+            path = path.parent

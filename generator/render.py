@@ -27,6 +27,14 @@ from generator.linkcheck import LinkCheck
 from generator.model import Event, Term, Timeline
 from generator.network import build_network
 from generator.output import Batch, BuiltPages, PageSink
+from generator.pagecache import (
+    Fingerprints,
+    Notes,
+    PageReuse,
+    notes_of,
+    places_of,
+    site_fingerprint,
+)
 from generator.parallel import map_chunks
 from generator.sources import Sources
 
@@ -232,11 +240,16 @@ class SiteRenderer:
                 self.made.append((event.slug, (root, heading), found))
         return found
 
-    def render(self, job: PageJob) -> None:
+    def context(self, job: PageJob) -> dict[str, Any]:
+        """Everything ``job``'s template receives besides the globals."""
         context = job.context()
-        depth = job.path.count("/")
-        context.setdefault("root", "../" * depth)
+        context.setdefault("root", "../" * job.path.count("/"))
         context["page_path"] = job.path
+        return context
+
+    def render(self, job: PageJob, context: dict[str, Any] | None = None) -> None:
+        if context is None:
+            context = self.context(job)
         template = job.template
         try:
             text = self.env.get_template(template).render(**context)
@@ -422,10 +435,13 @@ def render_site(
     bodies: Mapping[str, str],
     sink: PageSink,
     workers: int = 1,
+    reuse: PageReuse | None = None,
     cards: dict[str, dict[tuple[str, int], Markup]] | None = None,
 ) -> tuple[BuiltPages, list[Diagnostic]]:
     """Every page of the site and its static files, handed to ``sink`` by the process
-    that made them, with the template errors found. The cards rendered go into
+    that made them, with the template errors found. With ``reuse``, the pages whose
+    fingerprint is that of the previous build are kept from ``sink``'s previous output,
+    and every page's fingerprint is put in ``reuse.fresh``. The cards rendered go into
     ``cards`` if it is given (for the dev server's later builds)."""
     renderer = SiteRenderer(config, sources, timeline, bodies)
     renderer.made = [] if cards is not None else None
@@ -436,36 +452,59 @@ def render_site(
     # A link to a page that fails to render is not reported: that failure is.
     expected = {job.path for job in jobs} | static.keys()
     pages = BuiltPages(sink, LinkCheck(expected, site_root_path(config.base_url)))
+    keeper = None
+    if reuse is not None:
+        site = site_fingerprint(config, sources, timeline)
+        if site is not None:
+            keeper = (Fingerprints(site, timeline), reuse.usable(expected))
     problems: dict[tuple[str, int, str], Diagnostic] = {}
-    for batch, found, made in map_chunks(
-        _render_chunk, (renderer, jobs, pages), range(len(jobs)), workers
+    for batch, found, fresh, made in map_chunks(
+        _render_chunk, (renderer, jobs, pages, keeper), range(len(jobs)), workers
     ):
         pages.merge(batch)
         problems |= found
+        if reuse is not None:
+            reuse.fresh |= fresh
         if cards is not None:
             for slug, key, card in made:
                 cards.setdefault(slug, {})[key] = card
+    if reuse is not None:
+        reuse.expected = frozenset(expected)
     for path, data in static.items():
         if path not in pages:
             pages.add(path, data)
     return pages, list(problems.values())
 
 
+Keeper = tuple[Fingerprints, Mapping[str, tuple[str, Notes]]]  # and the pages to keep
+
+
 def _render_chunk(
-    state: tuple[SiteRenderer, list[PageJob], BuiltPages], indices: Sequence[int]
-) -> tuple[Batch, dict[tuple[str, int, str], Diagnostic], list[Card]]:
-    renderer, jobs, pages = state
+    state: tuple[SiteRenderer, list[PageJob], BuiltPages, Keeper | None], indices: Sequence[int]
+) -> tuple[Batch, dict[tuple[str, int, str], Diagnostic], dict[str, tuple[str, Notes]], list[Card]]:
+    renderer, jobs, pages, keeper = state
     part = pages.fresh()
     renderer.pages, renderer.problems = {}, {}
     made = renderer.made = [] if renderer.made is not None else None
+    fresh: dict[str, tuple[str, Notes]] = {}
     for i in indices:
-        renderer.render(jobs[i])
-        data = renderer.pages.pop(jobs[i].path, None)  # written now, not held for the chunk
+        job = jobs[i]
+        context = renderer.context(job)
+        fingerprint = keeper[0].page(job.path, job.template, context) if keeper else None
+        old = keeper[1].get(job.path) if keeper else None
+        if fingerprint is not None and old is not None and old[0] == fingerprint:
+            part.keep(job.path, places_of(job.path, old[1]))
+            fresh[job.path] = old
+            continue
+        renderer.render(job, context)
+        data = renderer.pages.pop(job.path, None)  # written now, not held for the chunk
         if data is not None:
-            part.add(jobs[i].path, data)
+            places = part.add(job.path, data)
+            if fingerprint is not None:
+                fresh[job.path] = (fingerprint, notes_of(places))
         if len(renderer.cards) > MAX_CARDS:
             renderer.cards.clear()
-    return part.batch(), renderer.problems, made or []
+    return part.batch(), renderer.problems, fresh, made or []
 
 
 def static_files(sources: Sources) -> Iterator[tuple[str, bytes]]:

@@ -55,9 +55,15 @@ def index_site(site: Path, previous: Path | None = None) -> None:
         return  # nothing to find; Pagefind refuses an empty site
     index = site / INDEX_FOLDER
     shards = split_into_shards(pages, SHARD_SIZE)
+    # The site may hold files of an earlier index (see output.Staging): they are hard
+    # links into the previous output, so each is removed, never written into.
+    for stale in index.glob("*") if index.is_dir() else ():
+        if stale.name not in shards:
+            _remove(stale)
     for name, members in shards.items():
         old = previous / INDEX_FOLDER / name if previous is not None else None
         _make_shard(site, members, index / name, old)
+    (index / SHARDS_FILE).unlink(missing_ok=True)
     (index / SHARDS_FILE).write_text(json.dumps(list(shards)) + "\n", "utf-8")
 
 
@@ -83,6 +89,7 @@ def _make_shard(site: Path, pages: list[str], shard: Path, old: Path | None) -> 
     digest = _digest(site, pages)
     if old is not None and _reuse(old, shard, digest):
         return
+    _remove(shard)
     _run_pagefind(site, pages, shard)
     for unused in shard.glob("*"):
         if unused.is_file() and unused.name.startswith(_UNUSED):
@@ -101,15 +108,33 @@ def _digest(site: Path, pages: list[str]) -> str:
 
 
 def _reuse(old: Path, shard: Path, digest: str) -> bool:
-    """Hard-link the previous output's shard when it was made from the same pages."""
+    """Hard-link the previous output's shard when it was made from the same pages; the
+    files ``shard`` holds already are kept where they are those very files."""
     try:
         if (old / DIGEST_FILE).read_text("utf-8") != digest + "\n":
             return False
-        shutil.copytree(old, shard, copy_function=os.link)
-    except OSError:  # no previous shard, or a file system without hard links
-        shutil.rmtree(shard, ignore_errors=True)
+        shutil.copytree(old, shard, copy_function=_link, dirs_exist_ok=True)
+    except (OSError, shutil.Error):  # no previous shard, or a file system without links
+        _remove(shard)
         return False
     return True
+
+
+def _link(source: str, target: str) -> None:
+    try:
+        if os.path.samefile(source, target):
+            return
+        os.unlink(target)
+    except FileNotFoundError:
+        pass
+    os.link(source, target)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _run_pagefind(site: Path, pages: list[str], output: Path) -> None:

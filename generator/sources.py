@@ -169,20 +169,26 @@ def _walk(
             visited.add(real)
             kept.append(name)
         dirs[:] = kept
+        # Paths as text, made once per folder: Path objects per file were a third of the
+        # time of reading 10,000 files.
+        shown_here = _shown(root, Path(here)) + "/"
+        key_here = Path(here).relative_to(folder).as_posix() + "/"
         for name in sorted(files):
             if is_ignored_name(name) or not name.endswith(suffix):
                 continue
-            path = Path(here) / name
-            shown = _shown(root, path)
-            if not path.resolve().is_relative_to(real_folder):
+            path = os.path.join(here, name)
+            shown = shown_here + name
+            # The folder is inside (checked above), so only a link can lead outside.
+            if os.path.islink(path) and not Path(path).resolve().is_relative_to(real_folder):
                 problems.append(error(shown, 0, M.LINK_OUTSIDE()))
                 continue
             try:
-                data = path.read_bytes()
+                with open(path, "rb") as file:
+                    data = file.read()
             except OSError as exc:
                 problems.append(error(shown, 0, M.FILE_UNREADABLE(reason=exc.strerror)))
                 continue
-            key = path.relative_to(folder).as_posix() if relative_to_folder else shown
+            key = (key_here + name).removeprefix("./") if relative_to_folder else shown
             found.append((key, data))
     return found
 

@@ -1,0 +1,208 @@
+"""Pages kept from the previous build (generator/pagecache.py): after every kind of edit,
+a build with the cache and the previous output equals a cold build byte for byte, while
+the pages the edit does not touch are kept, not written again. The same tests fail when
+the fingerprint leaves out what an edit changes (the last tests check that they do)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import pagecache
+from generator.cache import CACHE_DIR
+from generator.cli import SPARE_OUTPUT, main
+from generator.render import PageJob, SiteRenderer
+from tests.conftest import event_file, snapshot, write_files
+
+CONFIG = """\
+title = "Cache test"
+base_url = "https://example.org/t/"
+page_size = 10
+home_limit = 5
+search = false
+"""
+ACTORS = ["Ada", "Bert", "Cleo", "Dan"]
+UNTOUCHED = "events/e19/index.html"  # far from every edit below
+
+
+def site_files() -> dict[str, str]:
+    files = {"timeline.toml": CONFIG}
+    for n in range(24):
+        actors = ", ".join(ACTORS[i % 4] for i in (n, n + 1))
+        body = f"Event {n} happened.\n\nSee [the first](e0.md)." if n % 5 == 1 else f"Body {n}."
+        files[f"content/events/e{n}.md"] = event_file(
+            f"Event {n}",
+            f"{2020 + n // 5}-{n % 12 + 1:02d}-10",
+            body,
+            actors=f"[{actors}]",
+            tags=f"[t{n % 3}]",
+            places=f"[P{n % 2}]",
+        )
+    for name in ACTORS[:3]:
+        files[f"content/actors/{name.lower()}.md"] = (
+            f"---\nname: {name}\nrole: Role of {name}\n---\nAbout {name}.\n"
+        )
+    return files
+
+
+def build(root: Path) -> None:
+    assert main(["build", "-q", "--config", str(root / "timeline.toml")]) == 0
+
+
+def cold(root: Path, tmp_path: Path) -> dict[str, bytes]:
+    fresh = tmp_path / "cold"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    build(fresh)
+    return snapshot(fresh / "output")
+
+
+def rename(root: Path, old: str, new: str) -> None:
+    (root / old).rename(root / new)
+
+
+def edit(path: str, old: str, new: str) -> Callable[[Path], None]:
+    def change(root: Path) -> None:
+        text = (root / path).read_text("utf-8")
+        assert old in text, (path, old)
+        (root / path).write_text(text.replace(old, new, 1), "utf-8")
+
+    return change
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "title": edit("content/events/e2.md", "title: Event 2", "title: Event two"),
+    "date to another year": edit("content/events/e2.md", "date: 2020-03-10", "date: 2022-07-01"),
+    "body appended": edit("content/events/e8.md", "Body 8.", "Body 8.\nedited"),
+    "summary": edit("content/events/e3.md", "---\nBody 3.", "summary: New summary.\n---\nBody 3."),
+    "actor added": edit("content/events/e4.md", "actors: [Ada, Bert]", "actors: [Ada, Bert, Dan]"),
+    "actor removed": edit("content/events/e10.md", "actors: [Cleo, Dan]", "actors: [Cleo]"),
+    "actor file edited": edit("content/actors/bert.md", "role: Role of Bert", "role: Editor"),
+    "actor file renamed": lambda root: rename(
+        root, "content/actors/cleo.md", "content/actors/cleopatra.md"
+    ),
+    "tag changed": edit("content/events/e5.md", "tags: [t2]", "tags: [t2, new-tag]"),
+    "linked event's slug": edit("content/events/e0.md", "---\nBody 0.", "slug: first\n---\nB."),
+    "body link added": edit("content/events/e7.md", "Body 7.", "Body 7, after [e8](e8.md)."),
+    "event deleted": lambda root: (root / "content/events/e9.md").unlink(),
+    "event added": lambda root: write_files(
+        root, {"content/events/new.md": event_file("New", "2021-06-01", actors="[Cleo]")}
+    ),
+    "template": lambda root: write_files(
+        root,
+        {"templates/partials/card.html": "<p>{{ event.title }} {{ links.actors | length }}</p>\n"},
+    ),
+    "config": edit("timeline.toml", 'title = "Cache test"', 'title = "Renamed"'),
+    "page size": edit("timeline.toml", "page_size = 10", "page_size = 11"),
+}
+# Edits that leave most pages as they were; the others change what every page shows (the
+# footer counts events, actors and tags), or remove a page others may link to.
+LOCAL = ("title", "date to another year", "body appended", "summary", "actor added")
+LOCAL += ("actor removed", "actor file edited", "body link added")
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the pages rendered from now on (a small site renders in-process)."""
+    paths: list[str] = []
+    render = SiteRenderer.render
+
+    def counted(self: SiteRenderer, job: PageJob, context: dict[str, Any] | None = None) -> None:
+        paths.append(job.path)
+        render(self, job, context)
+
+    monkeypatch.setattr(SiteRenderer, "render", counted)
+    return paths
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    site = write_files(tmp_path / "site", site_files())
+    build(site)
+    build(edit("content/events/e23.md", "Body 23.", "Body 23!")(site) or site)  # a spare
+    return site
+
+
+@pytest.mark.parametrize("name", list(EDITS))
+def test_a_cached_build_equals_a_cold_one(
+    root: Path, tmp_path: Path, rendered: list[str], name: str
+) -> None:
+    EDITS[name](root)
+    build(root)
+    after = snapshot(root / "output")
+    if name in LOCAL:
+        assert 0 < len(rendered) < sum(path.endswith(".html") for path in after)
+    assert after == cold(root, tmp_path)
+
+
+def test_every_edit_in_turn_equals_a_cold_build(root: Path, tmp_path: Path) -> None:
+    for change in EDITS.values():
+        change(root)
+        build(root)
+    assert snapshot(root / "output") == cold(root, tmp_path)
+
+
+def test_a_planted_or_damaged_spare_changes_nothing(root: Path, tmp_path: Path) -> None:
+    spare = root / CACHE_DIR / SPARE_OUTPUT
+    assert (spare / UNTOUCHED).is_file()
+    (spare / UNTOUCHED).unlink()
+    write_files(spare, {UNTOUCHED: "<script>planted</script>", "planted.html": "x"})
+    EDITS["title"](root)
+    build(root)
+    assert snapshot(root / "output") == cold(root, tmp_path)
+
+
+def test_an_output_touched_by_hand_is_not_kept(root: Path, tmp_path: Path) -> None:
+    page = root / "output" / UNTOUCHED
+    page.write_bytes(page.read_bytes().replace(b"Event 19", b"Touched"))
+    EDITS["title"](root)
+    build(root)
+    assert snapshot(root / "output") == cold(root, tmp_path)
+
+
+def test_a_template_that_reads_every_link_keeps_no_page(root: Path, rendered: list[str]) -> None:
+    write_files(root, {"templates/404.html": "{{ timeline_links | length }}\n"})
+    build(root)
+    assert UNTOUCHED in rendered
+    EDITS["title"](root)
+    build(root)
+    assert rendered.count(UNTOUCHED) == 2
+
+
+# The edits above must catch a fingerprint that leaves something out: with a hole made
+# on purpose, the cached build differs from the cold one.
+def _label_without_title(self: pagecache.Fingerprints, event: pagecache.Event) -> str:
+    return repr(event.slug)
+
+
+def _term_without_events(self: pagecache.Fingerprints, value: object) -> bytes:
+    if isinstance(value, pagecache.Term):
+        return f"{value.taxonomy}/{value.slug}/{value.name}".encode()
+    return _object(self, value)
+
+
+_object = pagecache.Fingerprints._object
+
+
+@pytest.mark.parametrize(
+    ("name", "attribute", "hole"),
+    [("title", "_label", _label_without_title), ("actor added", "_object", _term_without_events)],
+)
+def test_a_hole_in_the_fingerprint_is_caught(
+    root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    attribute: str,
+    hole: object,
+) -> None:
+    build(root)
+    monkeypatch.setattr(pagecache.Fingerprints, attribute, hole)
+    build(edit("content/events/e23.md", "Body 23!", "Body 23?")(root) or root)  # with the hole
+    EDITS[name](root)
+    build(root)
+    assert snapshot(root / "output") != cold(root, tmp_path)
