@@ -323,7 +323,7 @@ class IncrementalBuilder:
         """Every page, on ``self.workers`` processes (as ``build()`` does)."""
         cards: dict[str, dict[tuple[str, int], Markup]] = {}
         built, problems = render_site(
-            state.config, state.sources, timeline, bodies, MemorySink(), self.workers, cards
+            state.config, state.sources, timeline, bodies, MemorySink(), self.workers, cards=cards
         )
         state.subjects = defaultdict(list)
         for job in renderer.jobs():
