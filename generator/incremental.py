@@ -37,7 +37,6 @@ import dataclasses
 import functools
 import operator
 import posixpath
-import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -58,6 +57,7 @@ from generator.linking import Changed, LinkMemo, link, same_items
 from generator.markup import Body, place_links
 from generator.model import Actor, Event, EventLinks, Term, Timeline
 from generator.output import MemorySink
+from generator.pagecache import counts_shown
 from generator.parallel import map_chunks
 from generator.render import (
     TAXONOMIES,
@@ -132,7 +132,7 @@ class IncrementalBuilder:
     def build(self, config: Config, sources: Sources) -> BuildResult:
         state = self.state
         if state is None or not _same_theme(state, config, sources):
-            state = _State(config, sources, make_environment(sources), _counts_shown(sources))
+            state = _State(config, sources, make_environment(sources), counts_shown(sources))
         self.state = state
         state.sources = sources
         changed = self._read(state, sources)
@@ -686,30 +686,6 @@ def _same_theme(state: _State, config: Config, sources: Sources) -> bool:
 def _counts(t: Timeline) -> tuple[int, int, int, int]:
     """The site's counts: site.events, site.actors, site.tags, site.places."""
     return len(t.events), len(t.actors), len(t.tags), len(t.places)
-
-
-_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-# ``site`` other than its fields that do not depend on the content.
-_SITE_COUNTS = re.compile(
-    r"\bsite\b(?!\s*\.\s*(?:title|description|language|base_url|search)\b)"
-    r"|\b(?:extends|include|import|from)\b[^%]*index\.html"
-)
-
-
-def _counts_shown(sources: Sources) -> bool:
-    """Whether a template other than index.html (the home page, rendered again when
-    they change) may show the site's counts: then a new or deleted event or term
-    renders every page again. Looks for ``site`` in the Jinja tags of the templates,
-    except for fields that do not depend on the content, and for index.html itself
-    being extended or included."""
-    templates = [*sources.site_templates.items()]
-    templates += [item for theme in sources.themes for item in theme.templates.items()]
-    return any(
-        _SITE_COUNTS.search(tag)
-        for name, (text, _) in templates
-        if name != "index.html"
-        for tag in _JINJA.findall(text)
-    )
 
 
 def _year_counts(t: Timeline) -> list[tuple[int, int]]:

@@ -2,8 +2,9 @@
 rendered nor written again, but hard-linked from the previous output.
 
 A page's fingerprint is a hash of everything its template can show: the site-wide part
-(generator source and library versions, the config, every template, the site's counts)
-and the data its template receives (the job's context). Events are hashed with every
+(generator source and library versions, the config, every template, and the site's
+counts when a template other than index.html shows them, see ``counts_shown``; the home
+page always hashes them) and the data its template receives (the job's context). Events are hashed with every
 field and the terms, neighbours and related events their card and page can show; terms
 with their name, profile and events (so a count is never stale). A missed input would be a
 wrong page, so each rule leans to hashing more: more pages rendered, never a stale one.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -106,9 +108,15 @@ def site_fingerprint(config: Config, sources: Sources, timeline: Timeline) -> st
                 return None
             _text(digest, f"{layer}/{name}")
             _text(digest, text)
-    counts = (len(timeline.events), len(timeline.actors), len(timeline.tags), len(timeline.places))
-    _text(digest, repr(counts))
+    if counts_shown(sources):  # else only the home page shows them (see Fingerprints)
+        _text(digest, _counts(timeline))
     return digest.hexdigest()
+
+
+def _counts(timeline: Timeline) -> str:
+    """The site's counts: site.events, site.actors, site.tags, site.places."""
+    counts = (len(timeline.events), len(timeline.actors), len(timeline.tags), len(timeline.places))
+    return repr(counts)
 
 
 class Fingerprints:
@@ -116,6 +124,7 @@ class Fingerprints:
 
     def __init__(self, site: str, timeline: Timeline) -> None:
         self.site = site
+        self.counts = _counts(timeline)
         self.links = timeline.links
         self._memo: dict[int, bytes] = {}
         self._keep: list[object] = []  # the memo's keys are ids: keep their objects alive
@@ -125,6 +134,8 @@ class Fingerprints:
         digest = hashlib.blake2b(self.site.encode(), digest_size=20)
         _text(digest, path)
         _text(digest, template)
+        if template == "index.html":
+            _text(digest, self.counts)
         try:
             self._value(digest, dict(context))
         except Unhashable:
@@ -211,3 +222,27 @@ def _text(digest: Any, text: str) -> None:
 def _bytes(digest: Any, data: bytes) -> None:
     digest.update(len(data).to_bytes(8, "little"))
     digest.update(data)
+
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# ``site`` other than its fields that do not depend on the content.
+_SITE_COUNTS = re.compile(
+    r"\bsite\b(?!\s*\.\s*(?:title|description|language|base_url|search)\b)"
+    r"|\b(?:extends|include|import|from)\b[^%]*index\.html"
+)
+
+
+def counts_shown(sources: Sources) -> bool:
+    """Whether a template other than index.html (the home page, rendered again when
+    they change) may show the site's counts: then a new or deleted event or term
+    renders every page again. Looks for ``site`` in the Jinja tags of the templates,
+    except for fields that do not depend on the content, and for index.html itself
+    being extended or included."""
+    templates = [*sources.site_templates.items()]
+    templates += [item for theme in sources.themes for item in theme.templates.items()]
+    return any(
+        _SITE_COUNTS.search(tag)
+        for name, (text, _) in templates
+        if name != "index.html"
+        for tag in _JINJA.findall(text)
+    )

@@ -99,10 +99,11 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "config": edit("timeline.toml", 'title = "Cache test"', 'title = "Renamed"'),
     "page size": edit("timeline.toml", "page_size = 10", "page_size = 11"),
 }
-# Edits that leave most pages as they were; the others change what every page shows (the
-# footer counts events, actors and tags), or remove a page others may link to.
+# Edits that leave most pages as they were (the site's counts show on the home page
+# only); the others change what every page shows, or remove a page others may link to.
 LOCAL = ("title", "date to another year", "body appended", "summary", "actor added")
-LOCAL += ("actor removed", "actor file edited", "body link added")
+LOCAL += ("actor removed", "actor file edited", "body link added", "event added")
+LOCAL += ("tag changed",)
 
 
 @pytest.fixture
@@ -206,3 +207,13 @@ def test_a_hole_in_the_fingerprint_is_caught(
     EDITS[name](root)
     build(root)
     assert snapshot(root / "output") != cold(root, tmp_path)
+
+
+def test_a_template_showing_the_counts_keeps_no_page_when_they_change(
+    root: Path, tmp_path: Path
+) -> None:
+    write_files(root, {"templates/event.html": "{{ event.title }}, one of {{ site.events }}\n"})
+    build(root)
+    EDITS["event added"](root)
+    build(root)
+    assert snapshot(root / "output") == cold(root, tmp_path)
