@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Container, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
@@ -56,8 +57,10 @@ class LinkCheck:
         """Note the links of one file (only HTML has any) that lead to no expected file."""
         if not page.endswith(".html"):
             return
-        for match in _LINK.finditer(data):
-            raw = match.group(1) or match.group(2) or b""
+        # A page repeats most of its links (each card links to its actors, tags, places):
+        # each different one is looked at once.
+        for (double, single), count in Counter(_LINK.findall(data)).items():
+            raw = double or single
             key = (_scope(page, raw), raw)
             if key in self._resolved:
                 target = self._resolved[key]
@@ -67,7 +70,7 @@ class LinkCheck:
                 target = _target(page, raw.decode("utf-8", "replace"), self.site_root)
                 self._resolved[key] = target
             if target is not None and target not in self.expected:
-                _note(self.places, target, (page, raw.decode("utf-8", "replace")), 1)
+                _note(self.places, target, (page, raw.decode("utf-8", "replace")), count)
 
     def merge(self, places: Places) -> None:
         """Add the ``places`` a worker noted."""
