@@ -41,10 +41,11 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import jinja2
 from markupsafe import Markup
 
 from generator.build import BuildResult, body_targets, markdown_chunk, read_entry, with_summaries
@@ -99,6 +100,21 @@ class _Doc:
 
 
 @dataclass
+class _Lists:
+    """What linking is given, kept between builds: the built events and actors in the
+    order of their files, the files' problems, and where each entry is by its path."""
+
+    events: list[Event]
+    actors: list[Actor]
+    problems: list[Diagnostic]
+    where: dict[str, int]
+
+
+def _problems(docs: Sequence[_Doc]) -> list[Diagnostic]:
+    return [p for d in docs if d.problems or d.body_problems for p in d.all_problems]
+
+
+@dataclass
 class _State:
     """What the previous build of one theme and config left behind."""
 
@@ -118,6 +134,7 @@ class _State:
     cards: dict[str, dict[tuple[str, int], Markup]] = field(default_factory=dict)  # render.card
     subjects: dict[tuple[str, ...], list[str]] = field(default_factory=dict)  # their pages
     link_targets: Targets = field(default_factory=dict)  # links resolved (see linkcheck)
+    lists: _Lists | None = None
 
 
 class IncrementalBuilder:
@@ -128,6 +145,9 @@ class IncrementalBuilder:
         self.workers = 1
         self.state: _State | None = None
         self.rendered: set[str] = set()  # pages the last build rendered again
+        # This build's changes of what files show: (before, after), None for nothing.
+        self.delta: list[tuple[Event | Actor | None, Event | Actor | None]] = []
+        self.problems_moved = False  # whether a file's problems may have changed
 
     def build(self, config: Config, sources: Sources) -> BuildResult:
         state = self.state
@@ -135,15 +155,14 @@ class IncrementalBuilder:
             state = _State(config, sources, make_environment(sources), counts_shown(sources))
         self.state = state
         state.sources = sources
+        self.delta, self.problems_moved = [], False
         changed = self._read(state, sources)
-        docs = state.docs
-        problems = [p for d in docs if d.problems or d.body_problems for p in d.all_problems]
+        events, actors, problems = self._entries(state)
         bodies = state.bodies
-        timeline, found = link(
-            [d.shown for d in docs if isinstance(d.shown, Event)],
-            [d.shown for d in docs if isinstance(d.shown, Actor)],
-            state.link_memo,
-        )
+        added = [new for _, new in self.delta if isinstance(new, Event)]
+        removed = [old for old, _ in self.delta if isinstance(old, Event)]
+        timeline, found = link(events, actors, state.link_memo, (added, removed))
+        problems = list(problems)
         problems += found
         pages, fresh, found = self._render(state, timeline, bodies, changed)
         problems += found
@@ -170,12 +189,15 @@ class IncrementalBuilder:
         content, old = sources.content, state.content
         if len(content) == len(old):
             same = list(map(operator.is_, content, old))  # compared in C: quick
-            if all(content[i].path == old[i].path for i, kept in enumerate(same) if not kept):
-                return self._update(state, content, state.docs, set())
+            indices = [] if all(same) else [i for i, kept in enumerate(same) if not kept]
+            if all(content[i].path == old[i].path for i in indices):
+                return self._update(state, content, state.docs, set(), indices)
         previous = {d.source.path: d for d in state.docs}
         docs = [previous.get(source.path) for source in content]
         gone = previous.keys() - {source.path for source in content}
-        return self._update(state, content, docs, gone)
+        for path in gone:
+            self._note(previous[path].shown, None, previous[path].all_problems)
+        return self._update(state, content, docs, gone, range(len(content)))
 
     def _update(
         self,
@@ -183,32 +205,79 @@ class IncrementalBuilder:
         content: tuple[SourceFile, ...],
         docs: Sequence[_Doc | None],
         gone: set[str],
+        indices: Iterable[int],
     ) -> set[str]:
+        """Bring ``docs`` up to ``content`` at ``indices`` (the files that may differ)."""
         zone = ZoneInfo(state.config.timezone)
-        kept: list[_Doc] = []
+        kept = list(docs)
         fresh: dict[int, _Doc | None] = {}  # index -> the doc it replaces
-        for i, source in enumerate(content):
-            prior = docs[i]
+        for i in indices:
+            prior, source = kept[i], content[i]
             if prior is not None and prior.source is source:
-                kept.append(prior)
-            elif prior is not None and prior.source.data == source.data:
-                kept.append(dataclasses.replace(prior, source=source))
-            else:
-                entry, found = read_entry(state.config, source, zone)
-                kept.append(_Doc(source, self._built(entry), found))
-                fresh[i] = prior
-        state.content, state.docs = content, kept
+                continue
+            if prior is not None and prior.source.data == source.data:
+                kept[i] = dataclasses.replace(prior, source=source)
+                continue
+            entry, found = read_entry(state.config, source, zone)
+            kept[i] = _Doc(source, self._built(entry), found)
+            fresh[i] = prior
+            self.problems_moved |= bool(found) or bool(prior and prior.all_problems)
+        done = cast(list[_Doc], kept)  # every index is filled now
+        state.content, state.docs = content, done
         moved = set(gone) | {
-            kept[i].source.path
+            done[i].source.path
             for i, prior in fresh.items()
-            if kept[i].target != (prior.target if prior else None)
+            if done[i].target != (prior.target if prior else None)
         }
         if moved:  # links between bodies to these files lead elsewhere now
-            state.targets = body_targets([d.entry for d in kept if d.entry])
+            state.targets = body_targets([d.entry for d in done if d.entry])
         changed = self._bodies(state, fresh, gone)
         if moved:
             changed |= self._replace_links(state, moved, skip=fresh.keys())
         return changed
+
+    def _note(
+        self,
+        before: Event | Actor | None,
+        after: Event | Actor | None,
+        problems: Sequence[Diagnostic] = (),
+    ) -> None:
+        """Record that a file showed ``before`` and shows ``after`` now (None: nothing
+        built), and whether problems came or went with it."""
+        if before is not after:
+            self.delta.append((before, after))
+        self.problems_moved |= bool(problems)
+
+    def _entries(self, state: _State) -> tuple[list[Event], list[Actor], list[Diagnostic]]:
+        """The built events and actors, in the order of the files, and the files'
+        problems: kept from the last build, with this build's changes in place when each
+        is one file's entry for another of the same kind."""
+        lists = state.lists
+        if lists is not None and all(
+            type(old) is type(new) and old is not None and new is not None and old.path == new.path
+            for old, new in self.delta
+        ):
+            for _, new in self.delta:
+                if isinstance(new, Event):
+                    lists.events[lists.where[new.path]] = new
+                elif isinstance(new, Actor):
+                    lists.actors[lists.where[new.path]] = new
+            if self.problems_moved:
+                lists.problems = _problems(state.docs)
+            return lists.events, lists.actors, lists.problems
+        events: list[Event] = []
+        actors: list[Actor] = []
+        where: dict[str, int] = {}
+        for doc in state.docs:
+            shown = doc.shown
+            if isinstance(shown, Event):
+                where[shown.path] = len(events)
+                events.append(shown)
+            elif isinstance(shown, Actor):
+                where[shown.path] = len(actors)
+                actors.append(shown)
+        state.lists = _Lists(events, actors, _problems(state.docs), where)
+        return events, actors, state.lists.problems
 
     def _built(self, entry: Event | Actor | None) -> Event | Actor | None:
         """The entry if it is built: drafts only with --drafts."""
@@ -222,13 +291,14 @@ class IncrementalBuilder:
         bodies = state.bodies = dict(state.bodies)  # the last build's pages still use it
         changed = {path for path in gone if bodies.pop(path, None) is not None}
         rendered = self._markdown(state, fresh)
-        for i in fresh:
-            doc = state.docs[i]
+        for i, prior in fresh.items():
+            doc, before = state.docs[i], prior.shown if prior is not None else None
             if doc.entry is None:
+                self._note(before, None)
                 if bodies.pop(doc.source.path, None) is not None:
                     changed.add(doc.source.path)
                 continue
-            changed |= self._place(state, i, dataclasses.replace(doc, body=rendered[i]))
+            changed |= self._place(state, i, dataclasses.replace(doc, body=rendered[i]), before)
         return changed
 
     def _markdown(self, state: _State, fresh: dict[int, _Doc | None]) -> dict[int, Body]:
@@ -257,12 +327,13 @@ class IncrementalBuilder:
         for i, doc in enumerate(state.docs):
             links = doc.body.links if doc.body is not None else ()
             if i not in done and any(target in moved for _, target, _ in links):
-                changed |= self._place(state, i, doc)
+                changed |= self._place(state, i, doc, doc.shown)
         return changed
 
-    def _place(self, state: _State, i: int, doc: _Doc) -> set[str]:
-        """Give ``doc`` (an entry's, at ``i``) its HTML, with links to other files'
-        pages, and its summary; the path if its HTML changed."""
+    def _place(self, state: _State, i: int, doc: _Doc, before: Event | Actor | None) -> set[str]:
+        """Give ``doc`` (an entry's, at ``i``; ``before`` is what the file showed until
+        now) its HTML, with links to other files' pages, and its summary; the path if its
+        HTML changed."""
         assert doc.entry is not None and doc.body is not None
         path, entry = doc.source.path, doc.entry
         html, found = place_links(
@@ -271,6 +342,7 @@ class IncrementalBuilder:
         if doc.shown is not None and doc.html == html and doc.body_problems == found:
             return set()  # read before and unchanged: keep the very same entry
         (shown,) = with_summaries([entry], {path: html})
+        self._note(before, shown, found or doc.body_problems)
         state.docs[i] = dataclasses.replace(doc, html=html, body_problems=found, shown=shown)
         changed = state.bodies.get(path) != html
         state.bodies[path] = html
@@ -328,6 +400,7 @@ class IncrementalBuilder:
         state.subjects = defaultdict(list)
         for job in renderer.jobs():
             state.subjects[job.subject].append(job.path)
+        _compile_templates(state.env)
         pages = dict(built.result())
         self.rendered = set(pages)
         state.render_ok = not problems
@@ -613,6 +686,17 @@ class LazyPages(Mapping[str, bytes]):
         """Whether ``other`` has the same pages, not counting what the lazy exports will
         hold: what the reader sees has not changed."""
         return isinstance(other, LazyPages) and self.pages == other.pages
+
+
+def _compile_templates(env: jinja2.Environment) -> None:
+    """Compile every template here, as the workers did for themselves, so that the first
+    save after the first build does not wait for it. A template that does not compile
+    was reported by the build that used it."""
+    for name in env.list_templates():
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError:
+            continue
 
 
 def _linking_to(lost: set[str], pages: Mapping[str, bytes]) -> set[str]:

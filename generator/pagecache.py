@@ -4,10 +4,11 @@ rendered nor written again, but hard-linked from the previous output.
 A page's fingerprint is a hash of everything its template can show: the site-wide part
 (generator source and library versions, the config, every template, and the site's
 counts when a template other than index.html shows them, see ``counts_shown``; the home
-page always hashes them) and the data its template receives (the job's context). Events are hashed with every
-field and the terms, neighbours and related events their card and page can show; terms
-with their name, profile and events (so a count is never stale). A missed input would be a
-wrong page, so each rule leans to hashing more: more pages rendered, never a stale one.
+page always hashes them) and the data its template receives (the job's context). Events
+are hashed with every field and the terms, neighbours and related events their card and
+page can show; terms with their name, profile and events (so a count is never stale).
+A missed input would be a wrong page, so each rule leans to hashing more: more pages
+rendered, never a stale one.
 A template that reads the whole ``timeline_links`` can show anything, so a site whose
 templates use it keeps no page.
 
