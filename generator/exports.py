@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import html
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from generator.config import Config
 from generator.dates import PartialDate, Precision, display_range
 from generator.feeds import absolute_links, event_path, feed_pages, instant, site_url
 from generator.markup import sanitize
-from generator.model import Event, Timeline
+from generator.model import Event, EventLinks, Timeline
 from generator.slugs import slugify
 
 # TimelineJS3 switches to its year-only "cosmological" scale beyond JavaScript's dates.
@@ -193,42 +194,74 @@ def calendar_ics_parts(
     end = b"END:VCALENDAR\r\n"
     head: bytes = calendar.to_ical()
     yield head.removesuffix(end)
+    parts = [
+        _VEventOf(event, config.base_url, zone, host, *_names(timeline.links[event.slug]))
+        for event in timeline.events
+        if in_calendar(event)
+    ]
+    if cache is None:
+        yield from map(_vevent, parts)
+    else:
+        yield from _cached_vevents(parts, cache)
+    yield end
+
+
+def _names(links: EventLinks) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of an event's places and tags, as its VEVENT shows them."""
+    return tuple(t.name for t in links.places), tuple(t.name for t in links.tags)
+
+
+@dataclass(frozen=True)
+class _VEventOf:
+    """Everything one event's VEVENT is made from."""
+
+    event: Event
+    base_url: str
+    zone: tzinfo
+    host: str
+    places: tuple[str, ...]
+    tags: tuple[str, ...]
+
+    def key(self) -> str:
+        """A cache key of all of it, the instants in the site's zone as computed now (so
+        a change of the zone's rules is seen)."""
+        event = self.event
+        made_of = (event.slug, event.title, event.summary, event.date, event.end)
+        instants = (instant(event.date, self.zone), _timed_end(event.end, self.zone))
+        return caching.key(
+            "vevent",
+            icalendar.__version__,
+            repr((made_of, instants)),
+            self.base_url,
+            self.host,
+            repr(self.places),
+            repr(self.tags),
+        )
+
+
+def _cached_vevents(parts: Sequence[_VEventOf], cache: Cache) -> Iterator[bytes]:
+    """Each VEVENT, from ``cache`` when it holds it; those made are put there."""
+    keys = [part.key() for part in parts]
+    kept = cache.get_many(keys)
     made = {}
-    for event in timeline.events:
-        if in_calendar(event):
-            links = timeline.links[event.slug]
-            places = tuple(t.name for t in links.places)
-            tags = tuple(t.name for t in links.tags)
-            made[_vevent_key(event, config.base_url, zone, host, places, tags)] = functools.partial(
-                _vevent, event, config.base_url, zone, host, places, tags
-            )
-    kept = cache.get_many(made) if cache else {}
-    fresh = {}
-    for key, make in made.items():
+    for key, part in zip(keys, parts, strict=True):
         vevent = _valid_vevent(kept.get(key))
         if vevent is None:
-            vevent = fresh[key] = make()
+            vevent = made[key] = _vevent(part)
         yield vevent
-    if cache:
-        cache.put_many({k: v.decode() for k, v in fresh.items()})
-    yield end
+    cache.put_many({key: vevent.decode() for key, vevent in made.items()})
 
 
 # Folding lines makes icalendar slow; the dev server rebuilds the calendar on every save,
 # so each event's VEVENT is kept for as long as nothing it shows has changed.
 @functools.lru_cache(maxsize=100_000)
-def _vevent(
-    event: Event,
-    base_url: str,
-    zone: tzinfo,
-    host: str,
-    places: tuple[str, ...],
-    tags: tuple[str, ...],
-) -> bytes:
+def _vevent(part: _VEventOf) -> bytes:
+    event, zone, base_url = part.event, part.zone, part.base_url
+    places, tags = part.places, part.tags
     start = instant(event.date, zone)
     assert start is not None  # in_calendar() checked the year
     item = icalendar.Event()
-    item.add("uid", f"{event.slug}@{host}")
+    item.add("uid", f"{event.slug}@{part.host}")
     item.add("dtstamp", start.astimezone(UTC))
     item.add("summary", event.title)
     if event.date.precision >= Precision.MINUTE:
@@ -277,29 +310,6 @@ def _timed_end(end: PartialDate | None, zone: tzinfo) -> datetime | None:
     if after is None:
         return None
     return datetime.combine(after, time(), zone).astimezone(UTC)
-
-
-def _vevent_key(
-    event: Event,
-    base_url: str,
-    zone: tzinfo,
-    host: str,
-    places: tuple[str, ...],
-    tags: tuple[str, ...],
-) -> str:
-    """Everything ``_vevent`` reads, the instants in the site's zone as computed now (so
-    a change of the zone's rules is seen)."""
-    made_of = (event.slug, event.title, event.summary, event.date, event.end)
-    instants = (instant(event.date, zone), _timed_end(event.end, zone))
-    return caching.key(
-        "vevent",
-        icalendar.__version__,
-        repr((made_of, instants)),
-        base_url,
-        host,
-        repr(places),
-        repr(tags),
-    )
 
 
 def _valid_vevent(value: object) -> bytes | None:

@@ -58,7 +58,7 @@ from generator.linking import Changed, LinkMemo, link, same_items
 from generator.markup import Body, place_links
 from generator.model import Actor, Event, EventLinks, Term, Timeline
 from generator.output import MemorySink
-from generator.pagecache import counts_shown
+from generator.pagecache import counts_shown, site_counts
 from generator.parallel import map_chunks
 from generator.render import (
     TAXONOMIES,
@@ -355,7 +355,7 @@ class IncrementalBuilder:
         renderer = SiteRenderer(state.config, state.sources, timeline, bodies, env=state.env)
         old = state.timeline
         changes = None
-        counted = state.counts_shown and _counts(old) != _counts(timeline) if old else True
+        counted = state.counts_shown and site_counts(old) != site_counts(timeline) if old else True
         if old is not None and state.render_ok and not counted:
             shown = [d.shown for d in state.docs if d.source.path in changed] if changed else []
             changes = _Changes(old, timeline, state.config, shown, state.link_memo.changed)
@@ -556,7 +556,7 @@ class _Changes:
         if kind == "home":
             shown = home_events(new, self.config)
             return (
-                _counts(old) != _counts(new)
+                site_counts(old) != site_counts(new)
                 or _year_counts(old) != _year_counts(new)
                 or any(e.slug in self.cards for e in shown)
                 or not same_items(home_events(old, self.config), shown)
@@ -765,11 +765,6 @@ def _same_theme(state: _State, config: Config, sources: Sources) -> bool:
         and old.site_templates == sources.site_templates
         and old.site_static == sources.site_static
     )
-
-
-def _counts(t: Timeline) -> tuple[int, int, int, int]:
-    """The site's counts: site.events, site.actors, site.tags, site.places."""
-    return len(t.events), len(t.actors), len(t.tags), len(t.places)
 
 
 def _year_counts(t: Timeline) -> list[tuple[int, int]]:

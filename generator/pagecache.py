@@ -110,14 +110,13 @@ def site_fingerprint(config: Config, sources: Sources, timeline: Timeline) -> st
             _text(digest, f"{layer}/{name}")
             _text(digest, text)
     if counts_shown(sources):  # else only the home page shows them (see Fingerprints)
-        _text(digest, _counts(timeline))
+        _text(digest, repr(site_counts(timeline)))
     return digest.hexdigest()
 
 
-def _counts(timeline: Timeline) -> str:
+def site_counts(timeline: Timeline) -> tuple[int, int, int, int]:
     """The site's counts: site.events, site.actors, site.tags, site.places."""
-    counts = (len(timeline.events), len(timeline.actors), len(timeline.tags), len(timeline.places))
-    return repr(counts)
+    return len(timeline.events), len(timeline.actors), len(timeline.tags), len(timeline.places)
 
 
 class Fingerprints:
@@ -125,7 +124,7 @@ class Fingerprints:
 
     def __init__(self, site: str, timeline: Timeline) -> None:
         self.site = site
-        self.counts = _counts(timeline)
+        self.counts = repr(site_counts(timeline))
         self.links = timeline.links
         self._memo: dict[int, bytes] = {}
         self._keep: list[object] = []  # the memo's keys are ids: keep their objects alive
