@@ -12,6 +12,7 @@ there: kept in memory, or written straight into the output's staging folder.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -26,7 +27,7 @@ from generator.exports import export_pages
 from generator.frontmatter import read_front_matter
 from generator.linking import link
 from generator.markup import Body, place_links, render_markdown, summary_from_html
-from generator.model import Actor, Event, Timeline
+from generator.model import Actor, Event, Timeline, entry_from_json, entry_to_json
 from generator.output import MemorySink, PageSink
 from generator.pagecache import PageReuse
 from generator.parallel import map_chunks
@@ -48,20 +49,54 @@ class BuildResult:
 
 
 def read_entries(
-    config: Config, sources: Sources, drafts: bool = False, workers: int = 1
+    config: Config,
+    sources: Sources,
+    drafts: bool = False,
+    workers: int = 1,
+    cache: Cache | None = None,
 ) -> tuple[list[Event], list[Actor], list[Diagnostic]]:
-    """Decode, split and validate every content file."""
+    """Decode, split and validate every content file. A file whose bytes the cache has
+    seen without a problem is not read again: its entry comes from the cache."""
+    keys = {s.path: _entry_key(config, s) for s in sources.content} if cache else {}
+    read = _cached_entries(keys, cache) if cache else {}
+    missing = [s for s in sources.content if s.path not in read]
+    paths = (source.path for source in missing)
+    for chunk in map_chunks(_read_chunk, config, missing, workers):
+        fresh = dict(zip(islice(paths, len(chunk)), chunk, strict=True))
+        read |= fresh
+        if cache:
+            kept = {keys[p]: entry_to_json(e) for p, (e, found) in fresh.items() if e and not found}
+            cache.put_many(kept)
     events: list[Event] = []
     actors: list[Actor] = []
     problems: list[Diagnostic] = []
-    for chunk in map_chunks(_read_chunk, config, sources.content, workers):
-        for entry, found in chunk:
-            problems += found
-            if isinstance(entry, Event) and (drafts or not entry.draft):
-                events.append(entry)
-            elif isinstance(entry, Actor):
-                actors.append(entry)
+    for source in sources.content:
+        entry, found = read[source.path]
+        problems += found
+        if isinstance(entry, Event) and (drafts or not entry.draft):
+            events.append(entry)
+        elif isinstance(entry, Actor):
+            actors.append(entry)
     return events, actors, problems
+
+
+def _entry_key(config: Config, source: SourceFile) -> str:
+    # What reading a file depends on besides its bytes: its path and kind, and the
+    # config's date order and time zone.
+    data = hashlib.blake2b(source.data, digest_size=20).hexdigest()
+    return caching.key("entry", source.path, source.kind, config.date_order, config.timezone, data)
+
+
+def _cached_entries(
+    keys: Mapping[str, str], cache: Cache
+) -> dict[str, tuple[Entry | None, list[Diagnostic]]]:
+    cached = cache.get_many(keys.values())
+    read: dict[str, tuple[Entry | None, list[Diagnostic]]] = {}
+    for path, k in keys.items():
+        entry = entry_from_json(cached[k]) if k in cached else None
+        if entry is not None and entry.path == path:
+            read[path] = (entry, [])
+    return read
 
 
 def _read_chunk(
@@ -162,7 +197,7 @@ def build(
 ) -> BuildResult:
     """``sink`` takes every file of the site where it is made; by default the pages are
     kept in memory (see output.py). ``reuse`` keeps unchanged pages (see pagecache.py)."""
-    events, actors, problems = read_entries(config, sources, drafts, workers)
+    events, actors, problems = read_entries(config, sources, drafts, workers, cache)
     # Parsed now, the content files' bytes are let go (unless the caller keeps them): they
     # are 300 MB at 100,000 events, and the render workers would start with a copy.
     sources = dataclasses.replace(sources, content=())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.dates import PartialDate
+from generator.dates import PartialDate, Precision
 
 
 @dataclass(frozen=True)
@@ -120,3 +120,63 @@ class Timeline:
 
     def taxonomy(self, name: str) -> Mapping[str, Term]:
         return {"actors": self.actors, "tags": self.tags, "places": self.places}[name]
+
+
+# Entries as JSON, for the build cache (cache.py keeps JSON, never pickles): each field in
+# the dataclass's order, dates and links as lists of their fields, tuples as lists.
+def entry_to_json(entry: Event | Actor) -> list[object]:
+    return [type(entry).__name__, *(_plain(getattr(entry, f.name)) for f in fields(entry))]
+
+
+def entry_from_json(value: object) -> Event | Actor | None:
+    """The entry ``entry_to_json`` made, or None for anything else (a planted cache
+    entry): each field must have its type. Front matter values are text, lists and
+    mappings (frontmatter.py), which JSON gives back as they were."""
+    if not isinstance(value, list) or not value:
+        return None
+    kind: type[Event] | type[Actor] | None = {"Event": Event, "Actor": Actor}.get(value[0])
+    if kind is None or len(value) != len(fields(kind)) + 1:
+        return None
+    try:
+        values = zip(fields(kind), value[1:], strict=True)
+        return kind(*(_typed(f.type, item) for f, item in values))
+    except (TypeError, ValueError):
+        return None
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, PartialDate):
+        return [getattr(value, f.name) for f in fields(value)]
+    if isinstance(value, Link):
+        return [value.url, value.title]
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+def _typed(annotation: object, value: Any) -> Any:
+    """``value`` read back as the field annotated ``annotation`` (a string: see the
+    ``from __future__`` import) holds it; TypeError when it cannot be that."""
+    if annotation == "PartialDate | None" and value is None:
+        return None
+    if annotation in ("PartialDate", "PartialDate | None"):
+        *numbers, precision, offset = _checked(value, list)
+        if offset is not None:
+            _checked(offset, int)
+        year, month, day, hour, minute, second = (_checked(n, int) for n in numbers)
+        return PartialDate(year, month, day, hour, minute, second, Precision(precision), offset)
+    if annotation == "tuple[Link, ...]":
+        links = _checked(value, list)
+        return tuple(Link(*(_checked(t, str) for t in _checked(link, list))) for link in links)
+    if annotation == "tuple[str, ...]":
+        return tuple(_checked(item, str) for item in _checked(value, list))
+    kind = {"str": str, "int": int, "bool": bool}.get(str(annotation), dict)
+    return _checked(value, kind)
+
+
+def _checked(value: Any, kind: type) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"{value!r} is not a {kind.__name__}")
+    return value

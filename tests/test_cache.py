@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SITES, run_cli, snapshot, write_files
+from generator import build as building
+from generator.build import read_entries
+from generator.cache import Cache
+from generator.config import parse_config
+from generator.dates import PartialDate
+from generator.model import Event, entry_from_json, entry_to_json
+from generator.sources import load_sources
+from tests.conftest import REPO, SITES, run_cli, snapshot, write_files
 
 
 @pytest.fixture
@@ -104,3 +111,62 @@ def test_a_broken_cache_file_is_an_empty_cache(basic: Path, tmp_path: Path) -> N
     (basic / ".timeline-cache" / "cache.sqlite").write_bytes(b"not a database" * 100)
     build(basic)
     assert snapshot(basic / "output") == cold(basic, tmp_path)
+
+
+def entries_of(root: Path, cache: Cache | None) -> list[tuple[object, object, object]]:
+    """Every event and actor of the site, with the fields equality leaves out."""
+    config, _ = parse_config((root / "timeline.toml").read_text("utf-8"), "timeline.toml")
+    sources, _ = load_sources(root, config)
+    events, actors, problems = read_entries(config, sources, drafts=True, cache=cache)
+    assert not problems
+    return [(e, e.extra, e.lines) for e in [*events, *actors]]
+
+
+def _must_not_read(*args: object) -> None:
+    raise AssertionError("a file the cache holds was read again")
+
+
+@pytest.mark.parametrize("site", [REPO, SITES / "basic"])
+def test_entries_come_back_from_the_cache_as_they_were_read(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = Cache(tmp_path / "cache")
+    first = entries_of(site, cache)
+    assert first == entries_of(site, None)
+    monkeypatch.setattr(building, "read_entry", _must_not_read)
+    assert entries_of(site, cache) == first
+
+
+def test_a_file_with_an_error_is_read_and_reported_on_every_build(basic: Path) -> None:
+    write_files(basic, {"content/events/bad.md": "---\ntitle: Bad\ndate: someday\n---\n"})
+    for _ in range(2):
+        result = run_cli("build", cwd=basic)
+        assert result.code == 1
+        assert "content/events/bad.md:3:" in result.err
+    write_files(basic, {"content/events/bad.md": "---\ntitle: Bad\ndate: 2001\n---\n"})
+    assert build(basic).startswith("Built ")
+
+
+EVENT = entry_to_json(
+    Event("e", "E", PartialDate(2001), "content/events/e.md", tags=("x",), extra={"k": ["v"]})
+)
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        None,
+        [],
+        ["Script", *EVENT[1:]],
+        EVENT[:-1],
+        [*EVENT[:2], 5, *EVENT[3:]],  # a title that is no text
+        [*EVENT[:3], [2001, 1, 1, 0, 0, 0, 9, None], *EVENT[4:]],  # no such precision
+        [*EVENT[:3], [2001, 1, 1], *EVENT[4:]],
+        [*EVENT[:7], "x", *EVENT[8:]],  # actors as one text
+        [*EVENT[:13], True, *EVENT[14:]],  # a line number that is a flag
+        [*EVENT[:10], [["https://x.org", "t", "more"]], *EVENT[11:]],
+    ],
+)
+def test_a_planted_entry_is_no_entry(planted: object) -> None:
+    assert entry_from_json(EVENT) is not None
+    assert entry_from_json(planted) is None
