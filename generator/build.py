@@ -212,7 +212,7 @@ def build(
         config, sources, timeline, bodies, sink or MemorySink(), workers, reuse
     )
     problems += found
-    for path, parts in export_pages(config, timeline, bodies, pages.result(), cache):
+    for path, parts in export_pages(config, timeline, bodies, pages.result(), cache, workers):
         pages.add_parts(path, parts)
     if not has_errors(problems):
         problems += pages.broken_links(

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -27,10 +27,13 @@ from generator.dates import PartialDate, Precision, display_range
 from generator.feeds import absolute_links, event_path, feed_pages, instant, site_url
 from generator.markup import sanitize
 from generator.model import Event, EventLinks, Timeline
+from generator.parallel import map_chunks
 from generator.slugs import slugify
 
 # TimelineJS3 switches to its year-only "cosmological" scale beyond JavaScript's dates.
 JS_DATE_YEARS = 271_820
+# VEVENTs are looked up in the cache and made this many at a time, not all held at once.
+VEVENT_BLOCK = 10_000
 MEDIA_KEYS = ("url", "caption", "credit", "thumbnail", "alt", "title", "link")
 # TimelineJS3's date fields and the precision each one gives a date (the importer too).
 DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second")
@@ -50,6 +53,7 @@ def export_pages(
     bodies: Mapping[str, str],
     pages: Mapping[str, bytes],
     cache: Cache | None = None,
+    workers: int = 1,
 ) -> Iterator[tuple[str, Iterable[bytes]]]:
     """Every export of the site as (output path, its bytes in parts), made one at a time
     so that each can be written and let go before the next; the large ones are made part
@@ -58,19 +62,24 @@ def export_pages(
     feeds = feed_pages(config, timeline, bodies, list(pages), ZoneInfo(config.timezone))
     for path, data in feeds.items():
         yield path, (data,)
-    for path, parts in export_parts(config, timeline, bodies, cache).items():
+    for path, parts in export_parts(config, timeline, bodies, cache, workers).items():
         yield path, parts()
 
 
 def export_parts(
-    config: Config, timeline: Timeline, bodies: Mapping[str, str], cache: Cache | None = None
+    config: Config,
+    timeline: Timeline,
+    bodies: Mapping[str, str],
+    cache: Cache | None = None,
+    workers: int = 1,
 ) -> dict[str, Callable[[], Iterator[bytes]]]:
     """The exports of every event (the slow ones), by output path, each made in parts
     when called."""
     zone = ZoneInfo(config.timezone)
+    calendar = functools.partial(calendar_ics_parts, config, timeline, zone, cache, workers)
     return {
         "timeline.json": functools.partial(timeline_json_parts, config, timeline, bodies),
-        "events.ics": functools.partial(calendar_ics_parts, config, timeline, zone, cache),
+        "events.ics": calendar,
     }
 
 
@@ -179,12 +188,17 @@ def left_out_of_calendar(timeline: Timeline) -> list[Event]:
 
 
 def calendar_ics_parts(
-    config: Config, timeline: Timeline, zone: tzinfo, cache: Cache | None = None
+    config: Config,
+    timeline: Timeline,
+    zone: tzinfo,
+    cache: Cache | None = None,
+    workers: int = 1,
 ) -> Iterator[bytes]:
     """Every event dated to the day or finer as an iCalendar VEVENT (RFC 5545), each one
     part: all-day events for days, timed events in UTC for times. DTSTAMP, which RFC 5545
     requires, is the event's own start, so the file never depends on when it was built.
-    ``cache`` keeps each VEVENT between builds, by everything it is made from."""
+    ``cache`` keeps each VEVENT between builds, by everything it is made from; those it
+    does not hold are made on ``workers`` processes."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//timeline//timeline static site generator//EN")
     calendar.add("version", "2.0")
@@ -202,7 +216,8 @@ def calendar_ics_parts(
     if cache is None:
         yield from map(_vevent, parts)
     else:
-        yield from _cached_vevents(parts, cache)
+        for start in range(0, len(parts), VEVENT_BLOCK):
+            yield from _cached_vevents(parts[start : start + VEVENT_BLOCK], cache, workers)
     yield end
 
 
@@ -239,17 +254,22 @@ class _VEventOf:
         )
 
 
-def _cached_vevents(parts: Sequence[_VEventOf], cache: Cache) -> Iterator[bytes]:
+def _cached_vevents(parts: Sequence[_VEventOf], cache: Cache, workers: int) -> list[bytes]:
     """Each VEVENT, from ``cache`` when it holds it; those made are put there."""
     keys = [part.key() for part in parts]
     kept = cache.get_many(keys)
-    made = {}
-    for key, part in zip(keys, parts, strict=True):
-        vevent = _valid_vevent(kept.get(key))
-        if vevent is None:
-            vevent = made[key] = _vevent(part)
-        yield vevent
-    cache.put_many({key: vevent.decode() for key, vevent in made.items()})
+    vevents = [_valid_vevent(kept.get(key)) for key in keys]
+    missing = [i for i, vevent in enumerate(vevents) if vevent is None]
+    # The workers share the parts from the fork: they are sent indices only.
+    made = [v for chunk in map_chunks(_vevent_chunk, parts, missing, workers) for v in chunk]
+    for i, vevent in zip(missing, made, strict=True):
+        vevents[i] = vevent
+    cache.put_many({keys[i]: vevent.decode() for i, vevent in zip(missing, made, strict=True)})
+    return cast(list[bytes], vevents)
+
+
+def _vevent_chunk(parts: Sequence[_VEventOf], indices: Sequence[int]) -> list[bytes]:
+    return [_vevent(parts[i]) for i in indices]
 
 
 # Folding lines makes icalendar slow; the dev server rebuilds the calendar on every save,

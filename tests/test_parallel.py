@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from generator.build import build
+from generator.cache import Cache
 from generator.config import Config
 from generator.parallel import MIN_ITEMS
 from tests.helpers import event, sources
@@ -39,3 +42,16 @@ def test_workers_change_nothing_but_speed() -> None:
         "content/events/e0499.md:9: link to 'e0500.md' points to no event or actor file; "
         "check the file name",
     ]
+
+
+def test_the_calendar_made_on_workers_and_read_from_the_cache_is_the_same(tmp_path: Path) -> None:
+    n = MIN_ITEMS + 100
+    files = {
+        f"{E}e{i:04d}.md": event(f"Event {i}", f"{1990 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d}")
+        for i in range(n)
+    }
+    alone = build(Config(), sources(files), workers=1).pages["events.ics"]
+    assert alone.count(b"BEGIN:VEVENT") == n
+    cache = Cache(tmp_path / "cache")
+    for _ in range(2):  # made on two processes, then read from the cache
+        assert build(Config(), sources(files), cache=cache, workers=2).pages["events.ics"] == alone
