@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -125,58 +125,88 @@ class Timeline:
 # Entries as JSON, for the build cache (cache.py keeps JSON, never pickles): each field in
 # the dataclass's order, dates and links as lists of their fields, tuples as lists.
 def entry_to_json(entry: Event | Actor) -> list[object]:
-    return [type(entry).__name__, *(_plain(getattr(entry, f.name)) for f in fields(entry))]
+    kind, codecs = _CODECS[type(entry).__name__]
+    return [kind.__name__, *(c.write(getattr(entry, n)) for n, c in codecs)]
 
 
 def entry_from_json(value: object) -> Event | Actor | None:
     """The entry ``entry_to_json`` made, or None for anything else (a planted cache
     entry): each field must have its type. Front matter values are text, lists and
     mappings (frontmatter.py), which JSON gives back as they were."""
-    if not isinstance(value, list) or not value:
+    if type(value) is not list or not value or value[0] not in _CODECS:
         return None
-    kind: type[Event] | type[Actor] | None = {"Event": Event, "Actor": Actor}.get(value[0])
-    if kind is None or len(value) != len(fields(kind)) + 1:
-        return None
+    kind, codecs = _CODECS[value[0]]
     try:
-        values = zip(fields(kind), value[1:], strict=True)
-        return kind(*(_typed(f.type, item) for f, item in values))
+        fields_read = zip(codecs, value[1:], strict=True)
+        return kind(*(codec.read(item) for (_, codec), item in fields_read))
     except (TypeError, ValueError):
         return None
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, PartialDate):
-        return [getattr(value, f.name) for f in fields(value)]
-    if isinstance(value, Link):
-        return [value.url, value.title]
-    if isinstance(value, tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, Mapping):
-        return dict(value)
+@dataclass(frozen=True)
+class _Codec:
+    write: Callable[[Any], object]
+    read: Callable[[Any], Any]  # raises TypeError or ValueError for a value of another type
+
+
+def _checked(kind: type) -> Callable[[Any], Any]:
+    def read(value: Any) -> Any:
+        if type(value) is not kind:  # not a subclass either: True is no line number
+            raise TypeError(f"{value!r} is not a {kind.__name__}")
+        return value
+
+    return read
+
+
+def _write_date(date: PartialDate | None) -> object:
+    return None if date is None else [getattr(date, f.name) for f in fields(date)]
+
+
+def _read_date(value: Any) -> PartialDate:
+    year, month, day, hour, minute, second, precision, offset = _checked(list)(value)
+    number = _checked(int)
+    if offset is not None:
+        number(offset)
+    return PartialDate(
+        number(year),
+        number(month),
+        number(day),
+        number(hour),
+        number(minute),
+        number(second),
+        Precision(precision),
+        offset,
+    )
+
+
+def _read_texts(value: Any) -> tuple[str, ...]:
+    if type(value) is list and all(type(item) is str for item in value):
+        return tuple(value)
+    raise TypeError(f"{value!r} is not a list of texts")
+
+
+def _read_links(value: Any) -> tuple[Link, ...]:
+    return tuple(Link(*_read_texts(link)) for link in _checked(list)(value))
+
+
+def _same(value: Any) -> Any:
     return value
 
 
-def _typed(annotation: object, value: Any) -> Any:
-    """``value`` read back as the field annotated ``annotation`` (a string: see the
-    ``from __future__`` import) holds it; TypeError when it cannot be that."""
-    if annotation == "PartialDate | None" and value is None:
-        return None
-    if annotation in ("PartialDate", "PartialDate | None"):
-        *numbers, precision, offset = _checked(value, list)
-        if offset is not None:
-            _checked(offset, int)
-        year, month, day, hour, minute, second = (_checked(n, int) for n in numbers)
-        return PartialDate(year, month, day, hour, minute, second, Precision(precision), offset)
-    if annotation == "tuple[Link, ...]":
-        links = _checked(value, list)
-        return tuple(Link(*(_checked(t, str) for t in _checked(link, list))) for link in links)
-    if annotation == "tuple[str, ...]":
-        return tuple(_checked(item, str) for item in _checked(value, list))
-    kind = {"str": str, "int": int, "bool": bool}.get(str(annotation), dict)
-    return _checked(value, kind)
-
-
-def _checked(value: Any, kind: type) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TypeError(f"{value!r} is not a {kind.__name__}")
-    return value
+_FIELD_CODECS = {
+    "str": _Codec(_same, _checked(str)),
+    "int": _Codec(_same, _checked(int)),
+    "bool": _Codec(_same, _checked(bool)),
+    "Mapping[str, Any]": _Codec(dict, _checked(dict)),
+    "Mapping[str, int]": _Codec(dict, _checked(dict)),
+    "tuple[str, ...]": _Codec(list, _read_texts),
+    "tuple[Link, ...]": _Codec(lambda links: [[k.url, k.title] for k in links], _read_links),
+    "PartialDate": _Codec(_write_date, _read_date),
+    "PartialDate | None": _Codec(_write_date, lambda v: None if v is None else _read_date(v)),
+}
+# By class name: the class and (field name, codec) for each field, from the annotations
+# (strings, see the __future__ import); a field of a new type fails here, at import.
+_CODECS: dict[str, tuple[type[Event] | type[Actor], tuple[tuple[str, _Codec], ...]]] = {
+    kind.__name__: (kind, tuple((f.name, _FIELD_CODECS[str(f.type)]) for f in fields(kind)))
+    for kind in (Event, Actor)
+}
