@@ -102,6 +102,8 @@ class _SourceLinks(Treeprocessor):
                     element.set(attribute, self.rewrite(value))
 
     def rewrite(self, url: str) -> str:
+        if ".md" not in url:  # most links: no need to split them
+            return url
         try:
             parts = urlsplit(url)
         except ValueError:
