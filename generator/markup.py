@@ -28,6 +28,7 @@ import markdown
 import nh3
 from markdown import util
 from markdown.extensions.smarty import SubstituteTextPattern
+from markdown.extensions.toc import TocTreeprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from generator import messages as M
@@ -37,6 +38,7 @@ EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
 # Part of the build cache's keys: raise it with every change that could change a body's HTML.
 # 2: smarty's patterns applied by _Typography.
 MARKUP_REVISION = 2
+_TOC_MARKER = "[TOC]"  # the toc extension's default
 SUMMARY_LENGTH = 300
 # Every event and actor page sits two folders deep (events/<slug>/index.html), so a body's
 # links to other pages are the same from either kind of page.
@@ -169,10 +171,16 @@ class _Converter:
         _use_typography(self.md)
         self.links = _SourceLinks(self.md)
         self.md.treeprocessors.register(self.links, "source_links", 1)
+        toc = self.md.treeprocessors["toc"]
+        assert isinstance(toc, TocTreeprocessor)
+        self.toc = toc
 
     def convert(self, text: str, source: str, first_line: int) -> Body:
         self.links.source = source
         self.links.found = []
+        # toc looks for a paragraph that is its marker alone in the whole tree of every
+        # body; a body whose text does not hold the marker cannot have one.
+        self.toc.marker = _TOC_MARKER if _TOC_MARKER in text else ""
         try:
             rendered = self.md.reset().convert(text)
         except RecursionError:
