@@ -23,6 +23,7 @@ import markdown
 
 from generator import __version__
 from generator.config import Config
+from generator.markup import MARKUP_REVISION
 from generator.output import walk_files
 from generator.sources import Sources
 
@@ -30,8 +31,8 @@ CACHE_DIR = ".timeline-cache"
 _FILE = "cache.sqlite"
 _PAGES = "last-pages"  # the last build's page fingerprints (pagecache.py)
 _SCHEMA = "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-# Rendered HTML changes when timeline or Python-Markdown changes.
-_SALT = f"timeline {__version__}; markdown {markdown.__version__}"
+# Rendered HTML changes when timeline, its Markdown set-up or Python-Markdown changes.
+_SALT = f"timeline {__version__}; markup {MARKUP_REVISION}; markdown {markdown.__version__}"
 
 
 def key(*parts: str | int) -> str:

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from generator.markup import MarkdownRenderer, summary_from_html
+import markdown
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.frontmatter import read_front_matter
+from generator.markup import (
+    EXTENSIONS,
+    MarkdownRenderer,
+    _SourceLinks,
+    render_markdown,
+    summary_from_html,
+)
+
+REPO = Path(__file__).resolve().parent.parent
 
 PAGES = {
     "content/events/other.md": "events/other/index.html",
@@ -87,3 +101,55 @@ def test_raw_html_is_kept_only_when_the_site_allows_it() -> None:
     cleaned, _ = MarkdownRenderer(PAGES).render(raw, "content/events/a.md", 1)
     assert kept == raw
     assert cleaned == '<div class="note">Hi </div>'
+
+
+def test_typographic_quotes_dashes_and_ellipses() -> None:
+    text = "He said \"'Quoted' words\" -- in the '80s --- and then..."
+    assert render_markdown(text, "content/events/a.md", 1).html == (
+        "<p>He said &ldquo;&lsquo;Quoted&rsquo; words&rdquo; &ndash; in the &rsquo;80s "
+        "&mdash; and then&hellip;</p>"
+    )
+    assert render_markdown("`it's` \\'", "content/events/a.md", 1).html == (
+        "<p><code>it's</code> '</p>"
+    )
+
+
+# Python-Markdown as it comes, smarty's own processor and toc's marker search included,
+# with the same links to source files: what render_markdown must write.
+_PLAIN = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+_PLAIN_LINKS = _SourceLinks(_PLAIN)
+_PLAIN.treeprocessors.register(_PLAIN_LINKS, "source_links", 1)
+
+
+def assert_as_plain(text: str) -> None:
+    _PLAIN_LINKS.found = []
+    expected = _PLAIN.reset().convert(text)
+    assert render_markdown(text, "content/events/a.md", 1).html == expected
+
+
+def test_markup_matches_plain_markdown_on_the_example_site() -> None:
+    files = sorted((REPO / "content").rglob("*.md"))
+    assert len(files) > 20
+    for path in files:
+        matter, _ = read_front_matter(path.read_text(encoding="utf-8"), str(path))
+        assert matter is not None
+        assert_as_plain(matter.body)
+
+
+_PIECES = [
+    *["word", "It", "s", "n", "80s", "1990", "x2", " ", " ", " ", "\n", "  \n", "\n\n"],
+    *["'", "'", "'", '"', '"', '"', "-", "--", "---", ".", "...", ",", ";", ":", "!", "?"],
+    *["(", ")", "[", "]", "{", "}", "–", "—", "\\'", '\\"', "\\-"],
+    *["*", "**", "_", "`", "`it's`", '``a "b"``', "<kbd>'k'</kbd>", "<b>", "</b>"],
+    *["[a 'b'](https://example.org/x)", "[c](https://example.org/y \"the 't'\")"],
+    *["<https://example.org/it's>", "![it's](i.png)", "&amp;", "&nbsp;", "&mdash;"],
+    *["&#8211;", "&#8212;", "&ndash;", "&rsquo;", "&", "\n# ", "\n- ", "\n> ", "\n    "],
+    *["[^1]", "\n\n[^1]: note's", "\n\n*[HTML]: it's", "HTML", "{: #id}", "\n```\n"],
+    *["[TOC]", "\n\n[TOC]\n\n", "[e](other.md)", "[f](it's.md#x)"],
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+@settings(max_examples=2000, deadline=None)
+def test_markup_matches_plain_markdown(text: str) -> None:
+    assert_as_plain(text)
