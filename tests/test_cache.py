@@ -126,10 +126,32 @@ def _must_not_read(*args: object) -> None:
     raise AssertionError("a file the cache holds was read again")
 
 
-@pytest.mark.parametrize("site", [REPO, SITES / "basic"])
+# Every kind of field: ranges, offsets, circa, drafts, sources both ways, fields of the
+# author's own (nested), aliases and links.
+RICH = {
+    "timeline.toml": 'title = "Rich"\ntimezone = "Europe/Paris"\n',
+    "content/events/a.md": (
+        "---\ntitle: A\ndate: 2023-10-23T14:30+02:00\nend: 2023-10-24\ncirca: true\n"
+        "draft: true\nactors: [Ann, bo]\nplaces: [Paris]\ntags: [x, y]\n"
+        "sources: [https://a.org/1, {title: T, url: 'https://b.org/2'}]\n"
+        "summary: S\nmine: {deep: [1, {two: null}]}\n---\nBody\n"
+    ),
+    "content/events/b.md": "---\ntitle: B\ndate: -0044-03\nslug: bee\n---\n",
+    "content/actors/ann.md": (
+        "---\nname: Ann\naliases: [A.]\nkind: person\nrole: r\n"
+        "links: [https://ann.org, {title: Home, url: 'https://ann.org/h'}]\nown: [z]\n---\nAnn.\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("site", [REPO, SITES / "basic", "rich"])
 def test_entries_come_back_from_the_cache_as_they_were_read(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if site == "rich":
+        site = write_files(tmp_path / "rich", RICH)
+        assert entries_of(site, None)[0][1] == {"mine": {"deep": ["1", {"two": None}]}}
+    assert isinstance(site, Path)
     cache = Cache(tmp_path / "cache")
     first = entries_of(site, cache)
     assert first == entries_of(site, None)
