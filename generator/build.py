@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from generator import cache as caching
@@ -35,6 +36,9 @@ from generator.render import render_site
 from generator.sources import SourceFile, Sources, decode
 
 Entry = Event | Actor
+State = TypeVar("State")
+Item = TypeVar("Item")
+Value = TypeVar("Value")
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,12 @@ def read_entries(
     """Decode, split and validate every content file. A file whose bytes the cache has
     seen without a problem is not read again: its entry comes from the cache."""
     keys = {s.path: _entry_key(config, s) for s in sources.content} if cache else {}
-    read = _cached_entries(keys, cache) if cache else {}
+    held: dict[str, Entry] = _from_cache(cache, keys, entry_from_json) if cache else {}
+    read: dict[str, tuple[Entry | None, list[Diagnostic]]] = {
+        path: (entry, []) for path, entry in held.items() if entry.path == path
+    }
     missing = [s for s in sources.content if s.path not in read]
-    paths = (source.path for source in missing)
-    for chunk in map_chunks(_read_chunk, config, missing, workers):
-        fresh = dict(zip(islice(paths, len(chunk)), chunk, strict=True))
+    for fresh in _by_path(_read_chunk, config, missing, [s.path for s in missing], workers):
         read |= fresh
         if cache:
             kept = {keys[p]: entry_to_json(e) for p, (e, found) in fresh.items() if e and not found}
@@ -87,16 +92,32 @@ def _entry_key(config: Config, source: SourceFile) -> str:
     return caching.key("entry", source.path, source.kind, config.date_order, config.timezone, data)
 
 
-def _cached_entries(
-    keys: Mapping[str, str], cache: Cache
-) -> dict[str, tuple[Entry | None, list[Diagnostic]]]:
-    cached = cache.get_many(keys.values())
-    read: dict[str, tuple[Entry | None, list[Diagnostic]]] = {}
-    for path, k in keys.items():
-        entry = entry_from_json(cached[k]) if k in cached else None
-        if entry is not None and entry.path == path:
-            read[path] = (entry, [])
-    return read
+def _from_cache(
+    cache: Cache, keys: Mapping[str, str], decode: Callable[[object], Value | None]
+) -> dict[str, Value]:
+    """What the cache holds under ``keys`` (by source path), decoded; a value ``decode``
+    refuses is not there."""
+    held = cache.get_many(keys.values())
+    found: dict[str, Value] = {}
+    for path, key in keys.items():
+        value = decode(held[key]) if key in held else None
+        if value is not None:
+            found[path] = value
+    return found
+
+
+def _by_path(
+    function: Callable[[State, Sequence[Item]], list[Value]],
+    state: State,
+    items: Sequence[Item],
+    paths: Sequence[str],
+    workers: int,
+) -> Iterator[dict[str, Value]]:
+    """``function`` over ``items`` on ``workers`` processes, each chunk's results by the
+    source paths of its items, as the chunks come."""
+    left = iter(paths)
+    for chunk in map_chunks(function, state, items, workers):
+        yield dict(zip(islice(left, len(chunk)), chunk, strict=True))
 
 
 def _read_chunk(
@@ -142,11 +163,9 @@ def render_bodies(
     """HTML of every event and actor body, by source path. Markdown is rendered only for
     bodies the cache does not hold."""
     keys = {e.path: caching.key("body", e.path, e.body_line, e.body) for e in entries}
-    rendered = _cached_bodies(entries, keys, cache) if cache else {}
+    rendered = _from_cache(cache, keys, Body.from_json) if cache else {}
     missing = [(e.body, e.path, e.body_line) for e in entries if e.path not in rendered]
-    paths = (path for _, path, _ in missing)
-    for chunk in map_chunks(markdown_chunk, None, missing, workers):
-        fresh = dict(zip(islice(paths, len(chunk)), chunk, strict=True))
+    for fresh in _by_path(markdown_chunk, None, missing, [p for _, p, _ in missing], workers):
         rendered |= fresh
         if cache:  # a chunk at a time: the JSON of every body at once is 300 MB at 100,000
             cache.put_many({keys[path]: body.to_json() for path, body in fresh.items()})
@@ -160,18 +179,6 @@ def render_bodies(
         )
         problems += found
     return bodies, problems
-
-
-def _cached_bodies(
-    entries: Sequence[Entry], keys: Mapping[str, str], cache: Cache
-) -> dict[str, Body]:
-    cached = cache.get_many(keys.values())
-    rendered: dict[str, Body] = {}
-    for entry in entries:
-        body = Body.from_json(cached[keys[entry.path]]) if keys[entry.path] in cached else None
-        if body is not None:
-            rendered[entry.path] = body
-    return rendered
 
 
 def markdown_chunk(_: None, documents: Sequence[tuple[str, str, int]]) -> list[Body]:
