@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -37,8 +36,6 @@ EVENT_PAGES = "events/**/*.html"
 SHARD_SIZE = 2000
 TIMEOUT = 300  # seconds, per shard; 2,000 pages index in about two seconds
 PAGEFIND_OPTIONS = ("--silent",)
-# Characters with a meaning in Pagefind's globs (the wax syntax), escaped in page paths.
-_GLOB_SPECIAL = re.compile(r"[\\?*$:<>()\[\]{},!#]")
 # Pagefind's ready-made interfaces; the theme has its own small search box instead.
 _UNUSED = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
 
@@ -140,18 +137,22 @@ def _remove(path: Path) -> None:
 def _run_pagefind(site: Path, pages: list[str], output: Path) -> None:
     """Index ``pages`` of ``site`` into the folder ``output``.
 
-    The pages are named by one glob, {path,path,...}, in Pagefind's configuration file:
-    thousands of paths are too long for an argument, and a folder of links to them would
-    cost a mkdir per event page (about 1 ms each on a loaded disk)."""
-    glob = "{" + ",".join(_GLOB_SPECIAL.sub(r"\\\g<0>", page) for page in pages) + "}"
-    command = [sys.executable, "-m", "pagefind", "--site", str(site.resolve())]
-    command += ["--output-path", str(output.resolve())]
-    with tempfile.TemporaryDirectory(prefix="timeline-pagefind-") as folder:
-        (Path(folder) / "pagefind.json").write_text(json.dumps({"glob": glob}), "utf-8")
+    Pagefind walks every folder under its ``--site``, whatever its glob says: the whole
+    output, once per shard, which grows as the square of the site (135,000 folders for
+    each of 64 shards at 100,000 events). So it indexes a folder that holds only the
+    shard's pages, as symbolic links to them, made in sorted order (Pagefind's output
+    follows the order it finds the pages in) where folders are cheap: in memory
+    (/dev/shm) if the system has it."""
+    with tempfile.TemporaryDirectory(prefix="timeline-pagefind-", dir=_scratch()) as folder:
+        shard_site, root = Path(folder) / "site", site.resolve()
+        for page in pages:
+            _place(root / page, shard_site / page)
+        command = [sys.executable, "-m", "pagefind", "--site", str(shard_site)]
+        command += ["--output-path", str(output.resolve()), *PAGEFIND_OPTIONS]
         try:
             done = subprocess.run(
-                [*command, *PAGEFIND_OPTIONS],
-                cwd=folder,  # where Pagefind reads its configuration file
+                command,
+                cwd=folder,  # where Pagefind would read a configuration file: none here
                 capture_output=True,
                 text=True,
                 timeout=TIMEOUT,
@@ -163,3 +164,19 @@ def _run_pagefind(site: Path, pages: list[str], output: Path) -> None:
         detail = (done.stderr or done.stdout).strip().splitlines()
         reason = detail[-1] if detail else f"exit code {done.returncode}"
         raise SearchError(M.SEARCH_FAILED(reason=reason))
+
+
+def _scratch() -> str | None:
+    """Where the folders of shard pages go: /dev/shm where it is a folder we may write
+    to, else the system's temporary folder."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def _place(page: Path, link: Path) -> None:
+    """A symbolic link at ``link`` to ``page``; a copy where links cannot be made."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        link.symlink_to(page)
+    except OSError:
+        shutil.copyfile(page, link)
