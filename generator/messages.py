@@ -199,6 +199,11 @@ SEARCH_FAILED = Message(
     "search-failed",
     "the search indexer (pagefind) failed: {reason}; is the 'pagefind[bin]' package installed?",
 )
+SEARCH_NO_ROOM = Message(
+    "search-no-room",
+    "no room to prepare the search index's pages ({problem}); free space in /dev/shm or "
+    "the temporary folder (TMPDIR)",
+)
 OUTPUT_ESCAPE = Message("output-escape", "refusing to write {path}: outside the output folder")
 
 # Configuration --------------------------------------------------------------------------

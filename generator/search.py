@@ -21,7 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
@@ -140,14 +141,9 @@ def _run_pagefind(site: Path, pages: list[str], output: Path) -> None:
     Pagefind walks every folder under its ``--site``, whatever its glob says: the whole
     output, once per shard, which grows as the square of the site (135,000 folders for
     each of 64 shards at 100,000 events). So it indexes a folder that holds only the
-    shard's pages, as symbolic links to them, made in sorted order (Pagefind's output
-    follows the order it finds the pages in) where folders are cheap: in memory
-    (/dev/shm) if the system has it."""
-    with tempfile.TemporaryDirectory(prefix="timeline-pagefind-", dir=_scratch()) as folder:
-        shard_site, root = Path(folder) / "site", site.resolve()
-        for page in pages:
-            _place(root / page, shard_site / page)
-        command = [sys.executable, "-m", "pagefind", "--site", str(shard_site)]
+    shard's pages (see ``_shard_folder``)."""
+    with _shard_folder(site, pages) as folder:
+        command = [sys.executable, "-m", "pagefind", "--site", str(folder / "site")]
         command += ["--output-path", str(output.resolve()), *PAGEFIND_OPTIONS]
         try:
             done = subprocess.run(
@@ -166,11 +162,37 @@ def _run_pagefind(site: Path, pages: list[str], output: Path) -> None:
         raise SearchError(M.SEARCH_FAILED(reason=reason))
 
 
-def _scratch() -> str | None:
-    """Where the folders of shard pages go: /dev/shm where it is a folder we may write
-    to, else the system's temporary folder."""
+@contextmanager
+def _shard_folder(site: Path, pages: list[str]) -> Iterator[Path]:
+    """A temporary folder whose ``site/`` holds ``pages`` of ``site`` as symbolic links,
+    made in sorted order (Pagefind's output follows the order it finds the pages in), where
+    folders are cheap: in memory (/dev/shm) if the system has it, else, or when that is
+    full, in the system's temporary folder. Removed on leaving."""
+    root = site.resolve()
+    problem: OSError | None = None
+    for scratch in _scratch_folders():
+        folder: Path | None = None
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="timeline-pagefind-", dir=scratch))
+            for page in sorted(pages):
+                _place(root / page, folder / "site" / page)
+        except OSError as exc:
+            problem = exc
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            continue
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    raise SearchError(M.SEARCH_NO_ROOM(problem=problem))
+
+
+def _scratch_folders() -> list[str | None]:
+    """Where to try to make the folders of shard pages; None is the temporary folder."""
     shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+    return [shm, None] if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else [None]
 
 
 def _place(page: Path, link: Path) -> None:

@@ -231,3 +231,57 @@ def test_search_can_be_turned_off(site: MakeSite) -> None:
     assert not (root / "output" / "pagefind").exists()
     page = (root / "output" / "events" / "a" / "index.html").read_text("utf-8")
     assert "search.js" not in page and 'role="search"' not in page
+
+
+def _fragments(output: Path) -> int:
+    """How many pages the index of ``output`` holds, over all its shards."""
+    shards = json.loads((output / "pagefind" / "shards.json").read_text("utf-8"))
+    return sum(len(list((output / "pagefind" / s / "fragment").iterdir())) for s in shards)
+
+
+def test_each_pagefind_run_sees_only_its_shards_pages(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[list[str]] = []
+    shard_folder = search._shard_folder
+
+    @contextmanager
+    def watched(site: Path, pages: list[str]) -> Iterator[Path]:
+        with shard_folder(site, pages) as folder:
+            found = sorted(p.relative_to(folder / "site").as_posix() for p in folder.rglob("*.*"))
+            assert found == sorted(pages)  # links to the shard's pages, nothing else
+            assert all((folder / "site" / p).read_bytes() == (site / p).read_bytes() for p in pages)
+            seen.append(found)
+            yield folder
+
+    monkeypatch.setattr(search, "_shard_folder", watched)
+    _build(sharded_site, "cold")
+    assert len(seen) > 2 and sum(map(len, seen)) == len(WORDS)
+    assert _fragments(sharded_site / "cold") == len(WORDS)
+
+
+def test_without_room_in_dev_shm_the_index_is_made_in_the_temporary_folder(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    full = tmp_path / "not-a-folder"
+    full.write_text("", "utf-8")  # making a folder in it fails, as in a full /dev/shm
+    monkeypatch.setattr(search, "_scratch_folders", lambda: [str(full), None])
+    _build(sharded_site, "fallback")
+    assert _fragments(sharded_site / "fallback") == len(WORDS)
+
+
+def test_without_room_anywhere_the_build_fails_and_says_so(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    full = tmp_path / "not-a-folder"
+    full.write_text("", "utf-8")
+    monkeypatch.setattr(search, "_scratch_folders", lambda: [str(full)])
+    before = snapshot(sharded_site / "output")
+    edited = sharded_site / "content" / "events" / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    config = str(sharded_site / "timeline.toml")
+    code = main(["build", "-q", "--config", config, "--output", str(sharded_site / "output")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "no room to prepare the search index's pages" in err and "Traceback" not in err
+    assert snapshot(sharded_site / "output") == before  # the old output stays
