@@ -164,28 +164,35 @@ def _run_pagefind(site: Path, pages: list[str], output: Path) -> None:
 
 @contextmanager
 def _shard_folder(site: Path, pages: list[str]) -> Iterator[Path]:
-    """A temporary folder whose ``site/`` holds ``pages`` of ``site`` as symbolic links,
-    made in sorted order (Pagefind's output follows the order it finds the pages in), where
-    folders are cheap: in memory (/dev/shm) if the system has it, else, or when that is
-    full, in the system's temporary folder. Removed on leaving."""
-    root = site.resolve()
+    """A temporary folder whose ``site/`` holds ``pages`` of ``site`` as symbolic links
+    (see ``_linked_pages``); removed on leaving."""
+    folder = _linked_pages(site.resolve(), sorted(pages))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _linked_pages(root: Path, pages: list[str]) -> Path:
+    """A new folder with links to ``pages`` of ``root`` in its ``site/``, made in the
+    order given (Pagefind's output follows the order it finds the pages in) where folders
+    are cheap: in memory (/dev/shm) if the system has it, else, or when that is full, in
+    the system's temporary folder. Raises SearchError when neither has room."""
     problem: OSError | None = None
     for scratch in _scratch_folders():
-        folder: Path | None = None
         try:
             folder = Path(tempfile.mkdtemp(prefix="timeline-pagefind-", dir=scratch))
-            for page in sorted(pages):
+        except OSError as exc:
+            problem = exc
+            continue
+        try:
+            for page in pages:
                 _place(root / page, folder / "site" / page)
         except OSError as exc:
             problem = exc
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
-            continue
-        try:
-            yield folder
-        finally:
             shutil.rmtree(folder, ignore_errors=True)
-        return
+            continue
+        return folder
     raise SearchError(M.SEARCH_NO_ROOM(problem=problem))
 
 
