@@ -42,10 +42,13 @@ from generator.watch import Folders, Kind, SiteFiles, Watcher, site_folders
 
 # Saves arrive as bursts of file events (an editor's temporary file and rename, a file
 # written in chunks, a delete and re-create). Build once they stop: after QUIET seconds
-# without a change; or BURST_QUIET if the changes began less than BURST_WINDOW after the
-# last build, so a stream of saves costs at most two builds while a lone save shows at
-# once.
+# without a change, or SETTLED_QUIET when every changed file's last event was a finished
+# write (closed after writing, or renamed into place: see watch.Watcher), which only
+# gathers the events of one save that arrive together; or BURST_QUIET if the changes
+# began less than BURST_WINDOW after the last build, so a stream of saves costs at most
+# two builds while a lone save shows at once.
 QUIET = 0.02
+SETTLED_QUIET = 0.003
 BURST_QUIET = 0.1
 BURST_WINDOW = 1.0
 KEEPALIVE = 15.0  # seconds between SSE comments that keep idle streams open
@@ -84,6 +87,7 @@ class Preview:
         self.quiet = bool(getattr(args, "quiet", False))
         self.cond = threading.Condition()
         self.pending: dict[Path, Kind] = {}
+        self.unsettled: set[Path] = set()  # pending files that may still change
         self.first_change = 0.0  # of the changes not yet built
         self.last_change = 0.0
         self.last_build = 0.0  # when the last build began
@@ -148,13 +152,17 @@ class Preview:
     def _folders(self) -> Folders:
         return site_folders(self.root, self.config, self.config_path)
 
-    def changed(self, kind: Kind, path: Path) -> None:
+    def changed(self, kind: Kind, path: Path, settled: bool = False) -> None:
         """Called from the watcher's thread: record and wake the build loop."""
         with self.cond:
             if not self.pending:
                 self.first_change = time.monotonic()
             if self.pending.get(path) is not Kind.CONFIG:
                 self.pending[path] = kind
+            if settled:
+                self.unsettled.discard(path)
+            else:
+                self.unsettled.add(path)
             self.last_change = time.monotonic()
             self.cond.notify_all()
 
@@ -183,16 +191,21 @@ class Preview:
                 self.cond.wait()
                 continue
             now = time.monotonic()
-            bursting = self.first_change - self.last_build < BURST_WINDOW
-            quiet = BURST_QUIET if bursting else QUIET
-            left = self.last_change + quiet - now
+            left = self.last_change + self.quiet_time() - now
             if left > 0:
                 self.cond.wait(left)
                 continue
             changes, self.pending = self.pending, {}
+            self.unsettled.clear()
             self.last_build = now  # changes from now on come after this build began
             return changes
         return None
+
+    def quiet_time(self) -> float:
+        """With the lock held: how long the pending changes must rest before a build."""
+        if self.first_change - self.last_build < BURST_WINDOW:
+            return BURST_QUIET
+        return QUIET if self.unsettled else SETTLED_QUIET
 
     def _rebuild(self, changes: dict[Path, Kind]) -> tuple[BuildResult | None, list[Diagnostic]]:
         kinds = set(changes.values())

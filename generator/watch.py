@@ -94,11 +94,17 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or path.is_relative_to(folder)
 
 
-class Watcher:
-    """A watchdog observer on the site's folders; ``changed(kind, path)`` is called from
-    its thread for every change that matters, and must only record it."""
+Changed = Callable[[Kind, Path, bool], None]
 
-    def __init__(self, folders: Folders, changed: Callable[[Kind, Path], None]) -> None:
+
+class Watcher:
+    """A watchdog observer on the site's folders; ``changed(kind, path, settled)`` is
+    called from its thread for every change that matters, and must only record it.
+    ``settled`` says the change is a finished write: the file was closed after writing,
+    or renamed into place. A file created, modified or deleted may still change (a write
+    in chunks, a delete before the re-create)."""
+
+    def __init__(self, folders: Folders, changed: Changed) -> None:
         self.folders = folders
         self.observer = Observer()
         handler = _Handler(folders, changed)
@@ -119,7 +125,7 @@ class Watcher:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, folders: Folders, changed: Callable[[Kind, Path], None]) -> None:
+    def __init__(self, folders: Folders, changed: Changed) -> None:
         self.folders = folders
         self.changed = changed
 
@@ -130,12 +136,13 @@ class _Handler(FileSystemEventHandler):
             # A folder is "modified" when an entry in it changes, and that entry's own
             # event follows; taken for itself, it would make every save re-read the folder.
             return
+        settled = event.event_type in ("closed", "moved")  # a rename is one step
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
                 path = Path(os.fsdecode(raw)).absolute()
                 kind = classify(path, self.folders)
                 if kind is not Kind.IGNORED:
-                    self.changed(kind, path)
+                    self.changed(kind, path, settled)
 
 
 class SiteFiles:

@@ -199,6 +199,29 @@ def test_a_burst_of_saves_gives_at_most_two_rebuilds(preview: Preview) -> None:
     assert 1 <= preview.rebuilds - before <= 2
 
 
+def test_a_finished_write_is_built_sooner_than_a_change_that_may_go_on(
+    preview: Preview,
+) -> None:
+    from generator.server import QUIET, SETTLED_QUIET
+    from generator.watch import Kind
+
+    path = preview.root / EVENT
+    with preview.cond:  # the build loop waits for the lock: nothing is taken meanwhile
+        preview.last_build = time.monotonic() - 10  # not a burst
+        preview.changed(Kind.CONTENT, path, settled=False)  # modified, or deleted
+        assert preview.quiet_time() == QUIET
+        preview.changed(Kind.CONTENT, path, settled=True)  # then closed after writing
+        assert preview.quiet_time() == SETTLED_QUIET < QUIET
+        other = preview.root / "content/events/talks.md"
+        preview.changed(Kind.CONTENT, other, settled=False)  # another file still open
+        assert preview.quiet_time() == QUIET
+        epoch = preview.snapshot.epoch
+    # The build the changes lead to leaves the site as it was.
+    with preview.cond:
+        preview.cond.wait_for(lambda: not preview.pending and not preview.building, WAIT)
+    assert preview.snapshot.epoch == epoch and preview.snapshot.errors == ()
+
+
 def test_a_new_file_and_a_theme_change_are_picked_up(preview: Preview) -> None:
     save(preview.root, "content/events/new.md", event_file("A new event", "2024"))
     wait_until_shown(preview, "/events/new/", "<h1>A new event</h1>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 from generator.config import Config
 from generator.sources import load_sources
-from generator.watch import Kind, SiteFiles, classify, site_folders
+from generator.watch import Kind, SiteFiles, Watcher, classify, site_folders
 from tests.conftest import event_file
 
 ROOT = Path("/site")
@@ -96,3 +98,40 @@ def test_a_link_out_of_the_content_folder_is_refused(site: Site, tmp_path: Path)
     assert files.sources == expected
     assert files.problems == problems
     assert [p.path for p in problems] == ["content/events/link.md"]
+
+
+def test_the_watcher_says_which_changes_are_finished_writes(site: Site) -> None:
+    """A file closed after writing or renamed into place is settled; a file deleted (and
+    maybe about to be created again) is not."""
+    root = site({"content/events/a.md": event_file("A", "2023-10-23")}).absolute()
+    events = root / "content" / "events"
+    seen: list[tuple[Kind, str, bool]] = []
+    arrived = threading.Condition()
+
+    def changed(kind: Kind, path: Path, settled: bool) -> None:
+        with arrived:
+            seen.append((kind, path.name, settled))
+            arrived.notify_all()
+
+    def settles(name: str, settled: bool) -> bool:
+        """Whether the calls for ``name`` come to end with ``settled`` (10 s at most)."""
+        with arrived:
+            return arrived.wait_for(
+                lambda: [s for s in seen if s[1] == name][-1:] == [(Kind.CONTENT, name, settled)],
+                10,
+            )
+
+    watcher = Watcher(site_folders(root, Config()), changed)
+    watcher.start()
+    try:
+        (events / "b.md").write_text(event_file("B", "2023-10-24"), "utf-8")
+        assert settles("b.md", True)  # created, modified, then closed
+        assert (Kind.CONTENT, "b.md", False) in seen
+        (events / "a.md").unlink()
+        assert settles("a.md", False)
+        (events / ".c.md.tmp").write_text(event_file("C", "2023-10-25"), "utf-8")
+        os.replace(events / ".c.md.tmp", events / "c.md")
+        assert settles("c.md", True)
+    finally:
+        watcher.stop()
+    assert not [s for s in seen if s[1].endswith(".tmp")]  # temporary files are ignored
