@@ -6,6 +6,12 @@ heading ids never leak from one event into the next. Links to other source files
 rewritten to the pages built from them; a link to a file that does not exist is reported.
 Raw HTML in bodies is sanitised unless the site sets ``unsafe_html = true``.
 
+Python-Markdown's inline processor tries each of its 15 inline patterns on each text of the
+tree; ``_Inline`` skips a pattern on a text that holds none of the characters every match of
+that pattern holds (``[`` for a link, ``*`` or ``_`` for emphasis...), and a text that holds
+none of them at all, which is most of a body's text: the same HTML in about a quarter
+less time.
+
 Typographic quotes, dashes and ellipses are the ``smarty`` extension's own patterns, applied
 by ``_Typography`` in place of the ``InlineProcessor`` smarty registers: that processor runs
 every pattern over every text of the tree through Python-Markdown's element machinery, and
@@ -20,11 +26,13 @@ import html
 import posixpath
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 import markdown
+import markdown.inlinepatterns
 import nh3
 from markdown import util
 from markdown.extensions.smarty import SubstituteTextPattern
@@ -55,6 +63,27 @@ _CONTAINERS = ("ul", "ol", "blockquote", "div", "table", "dl")
 # pages the files became, which needs the whole site.
 SOURCE_SCHEME = "timeline-source"
 _PLACEHOLDER = re.compile(SOURCE_SCHEME + r":(\d+)")
+
+# Python-Markdown's inline patterns by name in its registry: the regular expression each
+# has (a pattern whose expression is another, in another version, is always tried) and
+# the strings one of which every match of it holds, at or after where the search starts.
+_INLINE_TRIGGERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "backtick": (r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)", ("`",)),
+    "escape": (r"\\(.)", ("\\",)),
+    "footnote": (r"\[\^([^\]]*)\]", ("[^",)),
+    "reference": (r"(?<!\!)\[", ("[",)),
+    "link": (r"(?<!\!)\[", ("[",)),
+    "image_link": (r"\!\[", ("![",)),
+    "image_reference": (r"\!\[", ("![",)),
+    "short_reference": (r"(?<!\!)\[", ("[",)),
+    "short_image_ref": (r"\!\[", ("![",)),
+    "autolink": (r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>", ("<",)),
+    "automail": (r"<([^<> !]+@[^@<> ]+)>", ("<",)),
+    "linebreak": (r"  \n", ("  \n",)),
+    "html": (markdown.inlinepatterns.HTML_RE, ("<",)),
+    "entity": (markdown.inlinepatterns.ENTITY_RE, ("&",)),
+    "em_strong": (r"\*|_", ("*", "_")),
+}
 
 # Every smarty pattern (quotes, dashes, ellipses; angled quotes are off) consumes one of
 # these, so a text without them is left as it is without trying each pattern.
@@ -153,6 +182,53 @@ class _Typography(Treeprocessor):
         return util.INLINE_PLACEHOLDER_RE.sub(lambda m: results[int(m.group(1))], text)
 
 
+class _Inline(InlineProcessor):
+    """Python-Markdown's ``InlineProcessor``, which skips a pattern (see
+    ``_INLINE_TRIGGERS``) on a text where it cannot match, and every pattern on a text
+    where none can. Python-Markdown gives a text where a pattern does not match back as
+    it is, so the HTML is the same. The two methods are the parent's private ones, which
+    call each other by these names."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        patterns = md.inlinePatterns
+        known = {
+            name: strings
+            for name, (expression, strings) in _INLINE_TRIGGERS.items()
+            if name in patterns and patterns[name].compiled_re.pattern == expression
+        }
+        self.needs = {id(patterns[name]): _any_of(s) for name, s in known.items()}
+        # A text none of these is in is left as it is, if every pattern is known.
+        self.any_pattern = (
+            _any_of({s for strings in known.values() for s in strings})
+            if len(known) == len(patterns)
+            else None
+        )
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
+        if self.any_pattern is not None and not self.any_pattern.search(data):
+            return data
+        handle = super()._InlineProcessor__handleInline  # type: ignore[misc]
+        return cast(str, handle(data, patternIndex))
+
+    def _InlineProcessor__applyPattern(
+        self,
+        pattern: object,
+        data: str,
+        patternIndex: int,
+        startIndex: int = 0,
+    ) -> tuple[str, bool, int]:
+        needs = self.needs.get(id(pattern))
+        if needs is not None and not needs.search(data, startIndex):
+            return data, False, 0
+        apply = super()._InlineProcessor__applyPattern  # type: ignore[misc]
+        return cast(tuple[str, bool, int], apply(pattern, data, patternIndex, startIndex))
+
+
+def _any_of(strings: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, sorted(strings))))
+
+
 def _use_typography(md: markdown.Markdown) -> None:
     """Has ``md`` apply the patterns of its smarty extension with ``_Typography``, in the
     place of smarty's own processor."""
@@ -168,6 +244,7 @@ class _Converter:
 
     def __init__(self) -> None:
         self.md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+        self.md.treeprocessors.register(_Inline(self.md), "inline", 20)
         _use_typography(self.md)
         self.links = _SourceLinks(self.md)
         self.md.treeprocessors.register(self.links, "source_links", 1)

@@ -146,6 +146,8 @@ _PIECES = [
     *["&#8211;", "&#8212;", "&ndash;", "&rsquo;", "&", "\n# ", "\n- ", "\n> ", "\n    "],
     *["[^1]", "\n\n[^1]: note's", "\n\n*[HTML]: it's", "HTML", "{: #id}", "\n```\n"],
     *["[TOC]", "\n\n[TOC]\n\n", "[e](other.md)", "[f](it's.md#x)"],
+    *["<me@example.org>", "\\`", "\\\\", "\\*", "[r][1]", "![s][1]", "[r]", "\n\n[1]: /r"],
+    *["``", "a_b_c", "__", "***", "<!-- c -->", "<?p?>", "&#x41;", "Ctrl+C", "!"],
 ]
 
 
@@ -153,3 +155,24 @@ _PIECES = [
 @settings(max_examples=2000, deadline=None)
 def test_markup_matches_plain_markdown(text: str) -> None:
     assert_as_plain(text)
+
+
+def test_an_inline_pattern_of_another_extension_is_always_tried() -> None:
+    """_Inline skips only the patterns it knows; with one it does not know, it no longer
+    skips texts as a whole, and the HTML is still Python-Markdown's."""
+    from markdown.inlinepatterns import SimpleTagInlineProcessor
+
+    from generator.markup import _Inline
+
+    def with_mark(md: markdown.Markdown) -> markdown.Markdown:
+        md.inlinePatterns.register(SimpleTagInlineProcessor(r"(==)(.+?)==", "mark"), "mark", 65)
+        return md
+
+    plain = with_mark(markdown.Markdown(extensions=EXTENSIONS, output_format="html"))
+    md = with_mark(markdown.Markdown(extensions=EXTENSIONS, output_format="html"))
+    inline = _Inline(md)
+    md.treeprocessors.register(inline, "inline", 20)
+    assert inline.any_pattern is None and len(inline.needs) == len(md.inlinePatterns) - 1
+    text = "A ==marked== word, *emphasis*, [a link](https://example.org) and `code`."
+    assert "<mark>marked</mark>" in md.convert(text) == plain.convert(text)
+    assert _Inline(markdown.Markdown(extensions=EXTENSIONS)).any_pattern is not None
