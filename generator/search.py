@@ -8,8 +8,12 @@ One Pagefind run holds every page it indexes in memory (about 100 KB each), so t
 pages are split into shards of at most ``SHARD_SIZE`` pages, each indexed by its own run
 into ``pagefind/<shard>/``, one run after another; the browser merges them
 (``mergeIndex``). A page's shard is a hash of its path, so a new or edited event changes
-one shard, and a shard whose pages are byte-identical to those the previous output
-indexed is hard-linked from there instead of indexed again.
+one shard, and a shard whose pages show Pagefind the same as those the previous output
+indexed is hard-linked from there instead of indexed again. What Pagefind is shown is the
+page without what follows its ``data-pagefind-body`` element, when that part can hold
+nothing Pagefind reads (``searched_part``): a new title changes the links to the event
+from its neighbours and related events, which lie in other shards, but not what those
+shards index.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +42,13 @@ EVENT_PAGES = "events/**/*.html"
 SHARD_SIZE = 2000
 TIMEOUT = 300  # seconds, per shard; 2,000 pages index in about two seconds
 PAGEFIND_OPTIONS = ("--silent",)
+# What Pagefind can read of a page after its data-pagefind-body element: metadata, filters
+# and sort keys (data-pagefind-*), and the first heading, image or title it falls back on.
+_READ_BY_PAGEFIND = re.compile(rb"data-pagefind|<(?:h1|img|title|meta)\b", re.I)
+# Where a tag could hide in text: a body's raw HTML with these cannot be split by counting
+# tags (a comment or script may hold "</article>").
+_OPAQUE = re.compile(rb"<(?:!|\?|script|style|template|textarea|xmp|plaintext|noscript)", re.I)
+_BODY = b"data-pagefind-body"
 # Pagefind's ready-made interfaces; the theme has its own small search box instead.
 _UNUSED = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
 
@@ -96,13 +108,48 @@ def _make_shard(site: Path, pages: list[str], shard: Path, old: Path | None) -> 
 
 
 def _digest(site: Path, pages: list[str]) -> str:
-    """The hash of the shard's page paths and bytes, and of how Pagefind is run on them."""
-    recipe = hashlib.sha256(f"pagefind {version('pagefind')} {PAGEFIND_OPTIONS}\n".encode())
+    """The hash of the shard's page paths and what Pagefind reads of them, and of how
+    Pagefind is run on them."""
+    recipe = hashlib.sha256(f"pagefind {version('pagefind')} {PAGEFIND_OPTIONS} 2\n".encode())
     for page in pages:
-        data = (site / page).read_bytes()
+        data = searched_part((site / page).read_bytes())
         recipe.update(f"{page}\n{len(data)}\n".encode())
         recipe.update(data)
     return recipe.hexdigest()
+
+
+def searched_part(page: bytes) -> bytes:
+    """The page up to the end of its ``data-pagefind-body`` element, if it has exactly one
+    and the rest holds nothing Pagefind reads (see ``_READ_BY_PAGEFIND``); else the whole
+    page. Pagefind indexes only that element's text, so two pages with the same part give
+    the same index."""
+    at = page.find(_BODY)
+    if at < 0 or page.find(_BODY, at + 1) >= 0:
+        return page
+    start = page.rfind(b"<", 0, at)
+    name = re.match(rb"<([A-Za-z][A-Za-z0-9]*)[\s/>]", page[start:])
+    if name is None:
+        return page
+    end = _element_end(page, start, name[1])
+    if end is None or _READ_BY_PAGEFIND.search(page, end):
+        return page
+    return page[:end]
+
+
+def _element_end(page: bytes, start: int, name: bytes) -> int | None:
+    """Where the element with tag ``name`` that opens at ``start`` ends, counting nested
+    elements of the same name; None if it does not end, or if it holds text where tags
+    cannot be counted."""
+    tags = re.compile(rb"<(/?)" + re.escape(name) + rb"(?=[\s/>])", re.I)
+    depth = 0
+    for tag in tags.finditer(page, start):
+        depth += -1 if tag[1] else 1
+        if depth == 0:
+            end = page.find(b">", tag.end())
+            if end < 0 or _OPAQUE.search(page, start, end):
+                return None
+            return end + 1
+    return None
 
 
 def _reuse(old: Path, shard: Path, digest: str) -> bool:

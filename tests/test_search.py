@@ -212,6 +212,66 @@ def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
     assert [p for p in reused if reused[p] != cold[p]] == []
 
 
+def test_a_new_title_reindexes_only_its_shard_though_its_neighbours_pages_change(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The neighbours' pages link to the event by its title, outside what Pagefind
+    indexes: their shards are kept, and the index is still a cold build's."""
+    runs: list[Path] = []
+    run_pagefind = search._run_pagefind
+
+    def counted(site: Path, pages: list[str], output: Path) -> None:
+        runs.append(output)
+        run_pagefind(site, pages, output)
+
+    monkeypatch.setattr(search, "_run_pagefind", counted)
+    output = sharded_site / "output"
+    neighbours = [output / f"events/e{n}/index.html" for n in (3, 5)]
+    before = [page.read_bytes() for page in neighbours]
+    edited = sharded_site / "content" / "events" / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace("Event 4", "Renamed four"), "utf-8")
+    _build(sharded_site, "output")
+    for page, old in zip(neighbours, before, strict=True):
+        assert b"Renamed four" in page.read_bytes() and b"Renamed four" not in old
+    pages = [f"events/e{n}/index.html" for n in range(len(WORDS))]
+    shards = search.split_into_shards(pages, 3)
+    shard_of = {page: name for name, members in shards.items() for page in members}
+    assert len({shard_of[f"events/e{n}/index.html"] for n in (3, 4, 5)}) > 1  # a real test
+    assert [run.name for run in runs] == [shard_of["events/e4/index.html"]]
+    _build(sharded_site, "cold")
+    reused, cold = snapshot(output), snapshot(sharded_site / "cold")
+    assert sorted(reused) == sorted(cold)
+    assert [p for p in reused if reused[p] != cold[p]] == []
+
+
+@pytest.mark.parametrize(
+    ("page", "kept"),
+    [
+        (
+            b"<p>a</p><main data-pagefind-body>b</main><nav>c</nav>",
+            b"<p>a</p><main data-pagefind-body>b</main>",
+        ),
+        (
+            b"<div data-pagefind-body><div>b</div></div><i>c</i>",
+            b"<div data-pagefind-body><div>b</div></div>",
+        ),
+        (b"<main data-pagefind-body>b</main><img src=x>", None),  # Pagefind's default image
+        (b"<main data-pagefind-body>b</main><h1>t</h1>", None),  # and title
+        (b"<main data-pagefind-body>b</main><p data-pagefind-meta=x>", None),
+        (b"<main data-pagefind-body>b</main><i data-pagefind-body>c</i>", None),  # two
+        (b"<main data-pagefind-body><!-- </main> -->b</main><nav>c</nav>", None),
+        (b"<main data-pagefind-body>b<nav>c</nav>", None),  # never closed
+        (b"<main>b</main><nav>c</nav>", None),  # no body: the whole page is read
+        (
+            b"<mainx data-pagefind-body>b</main></mainx>c",
+            b"<mainx data-pagefind-body>b</main></mainx>",
+        ),
+    ],
+)
+def test_the_part_of_a_page_pagefind_reads(page: bytes, kept: bytes | None) -> None:
+    assert search.searched_part(page) == (page if kept is None else kept)
+
+
 def test_a_site_without_events_builds_without_an_index(site: Callable[..., Path]) -> None:
     root = site({"content/events/.keep": ""})
     result = run_cli("build", "-q", cwd=root)
