@@ -136,6 +136,12 @@ class BuiltPages:
         self.kept |= kept
         self.links.merge(places)
 
+    def order(self, paths: Iterable[str]) -> None:
+        """Put the files in the order of ``paths`` (workers' batches come in any order),
+        those not among them after."""
+        ordered = {path: self.kept[path] for path in paths if path in self.kept}
+        self.kept = ordered | self.kept
+
     def broken_links(self, origins: Mapping[str, str]) -> list[Diagnostic]:
         return self.links.broken(self.kept, origins)
 

@@ -31,16 +31,18 @@ def map_chunks(
     state: Any,
     items: Sequence[T],
     workers: int,
+    plan: Callable[[Sequence[T], int], list[Sequence[T]]] | None = None,
 ) -> list[R]:
-    """``function(state, chunk)`` for chunks of ``items``, in order of the chunks."""
+    """``function(state, chunk)`` for chunks of ``items``, in order of the chunks: even
+    ones, or those ``plan(items, workers)`` makes of them, which the workers take in
+    their order as each comes free (so the longest should come first)."""
     if (
         workers <= 1
         or len(items) < MIN_ITEMS
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
         return [function(state, items)]
-    size = -(-len(items) // (workers * 4))  # a few chunks per worker evens out their load
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    chunks = plan(items, workers) if plan is not None else even_chunks(items, workers)
     global _job
     _job = (state, function)
     try:
@@ -48,6 +50,12 @@ def map_chunks(
             return pool.map(_run, chunks, chunksize=1)
     finally:
         _job = None
+
+
+def even_chunks(items: Sequence[T], workers: int) -> list[Sequence[T]]:
+    """A few chunks per worker, which evens out their load."""
+    size = -(-len(items) // (workers * 4))
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _run(chunk: Sequence[Any]) -> Any:

@@ -35,7 +35,7 @@ from generator.pagecache import (
     places_of,
     site_fingerprint,
 )
-from generator.parallel import map_chunks
+from generator.parallel import even_chunks, map_chunks
 from generator.sources import Sources
 
 TAXONOMIES = ("actors", "tags", "places")
@@ -459,7 +459,11 @@ def render_site(
             keeper = (Fingerprints(site, timeline), reuse.usable(expected))
     problems: dict[tuple[str, int, str], Diagnostic] = {}
     for batch, found, fresh, made in map_chunks(
-        _render_chunk, (renderer, jobs, pages, keeper), range(len(jobs)), workers
+        _render_chunk,
+        (renderer, jobs, pages, keeper),
+        range(len(jobs)),
+        workers,
+        partial(_plan, [job.subject[0] for job in jobs]),
     ):
         pages.merge(batch)
         problems |= found
@@ -468,6 +472,7 @@ def render_site(
         if cards is not None:
             for slug, key, card in made:
                 cards.setdefault(slug, {})[key] = card
+    pages.order(job.path for job in jobs)
     if reuse is not None:
         reuse.expected = frozenset(expected)
     for path, data in static.items():
@@ -477,6 +482,25 @@ def render_site(
 
 
 Keeper = tuple[Fingerprints, Mapping[str, tuple[str, Notes]]]  # and the pages to keep
+
+
+def _plan(kinds: Sequence[str], indices: Sequence[int], workers: int) -> list[Sequence[int]]:
+    """Chunks of the jobs (``kinds[i]`` is the kind of subject of job ``i``) for the
+    workers. The pages of one kind of list (years, actors, tags, places) show every event's
+    card with the same heading, and each worker renders a card once per heading: so each
+    kind's pages go in one chunk, the largest first, for the workers to start with, and
+    the many small pages (one an event) follow in small chunks that even out the load. In
+    even chunks, the list pages all fell in the last one, which one worker rendered while
+    the other had finished."""
+    lists: dict[str, list[int]] = {}
+    others: list[int] = []
+    for i in indices:
+        kind = kinds[i]
+        if kind == "years" or kind in TAXONOMIES:
+            lists.setdefault(kind, []).append(i)
+        else:
+            others.append(i)
+    return [*sorted(lists.values(), key=len, reverse=True), *even_chunks(others, workers)]
 
 
 def _render_chunk(
