@@ -165,20 +165,24 @@ def render_bodies(
     keys = {e.path: caching.key("body", e.path, e.body_line, e.body) for e in entries}
     rendered = _from_cache(cache, keys, Body.from_json) if cache else {}
     missing = [(e.body, e.path, e.body_line) for e in entries if e.path not in rendered]
+    targets = body_targets(entries)
+    lines = {e.path: e.body_line for e in entries}
+    placed: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+
+    def place(bodies: dict[str, Body]) -> None:
+        # Links are placed as each chunk comes, while the workers render the next ones.
+        for path, body in bodies.items():
+            placed[path], found = place_links(body, path, lines[path], targets, config.unsafe_html)
+            problems.extend(found)
+
+    place(rendered)
+    del rendered  # each body's raw HTML goes once placed, not to hold both at once
     for fresh in _by_path(markdown_chunk, None, missing, [p for _, p, _ in missing], workers):
-        rendered |= fresh
         if cache:  # a chunk at a time: the JSON of every body at once is 300 MB at 100,000
             cache.put_many({keys[path]: body.to_json() for path, body in fresh.items()})
-    targets = body_targets(entries)
-    bodies: dict[str, str] = {}
-    problems: list[Diagnostic] = []
-    for entry in entries:
-        # Each body's raw HTML goes as its placed HTML comes, not to hold both at once.
-        bodies[entry.path], found = place_links(
-            rendered.pop(entry.path), entry.path, entry.body_line, targets, config.unsafe_html
-        )
-        problems += found
-    return bodies, problems
+        place(fresh)
+    return {e.path: placed[e.path] for e in entries}, problems
 
 
 def markdown_chunk(_: None, documents: Sequence[tuple[str, str, int]]) -> list[Body]:

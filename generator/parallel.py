@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -32,22 +32,25 @@ def map_chunks(
     items: Sequence[T],
     workers: int,
     plan: Callable[[Sequence[T], int], list[Sequence[T]]] | None = None,
-) -> list[R]:
+) -> Iterator[R]:
     """``function(state, chunk)`` for chunks of ``items``, in order of the chunks: even
     ones, or those ``plan(items, workers)`` makes of them, which the workers take in
-    their order as each comes free (so the longest should come first)."""
+    their order as each comes free (so the longest should come first). Each result comes
+    as soon as it and those before it are ready, so the caller works on it while the
+    workers go on."""
     if (
         workers <= 1
         or len(items) < MIN_ITEMS
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
-        return [function(state, items)]
+        yield function(state, items)
+        return
     chunks = plan(items, workers) if plan is not None else even_chunks(items, workers)
     global _job
     _job = (state, function)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_run, chunks, chunksize=1)
+            yield from pool.imap(_run, chunks, chunksize=1)
     finally:
         _job = None
 
