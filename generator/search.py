@@ -36,7 +36,9 @@ from generator import messages as M
 
 INDEX_FOLDER = "pagefind"
 SHARDS_FILE = "shards.json"  # the shard folders, first the one whose pagefind.js is loaded
-DIGEST_FILE = "pages.sha256"  # in each shard: what it was made from, to reuse it unchanged
+# In each shard: the digest of what it was made from, to reuse it unchanged, and the digest
+# of its list of pages.
+DIGEST_FILE = "pages.sha256"
 EVENT_PAGES = "events/**/*.html"
 # Measured on the 10,000-event corpus: Pagefind's peak is about 100 KB per page, so 2,000
 # pages stay near 200 MiB; smaller shards only add runs and files for the browser to load.
@@ -76,8 +78,7 @@ def index_site(site: Path, previous: Path | None = None) -> None:
             _remove(stale)
 
     def make(name: str) -> None:
-        old = previous / INDEX_FOLDER / name if previous is not None else None
-        _make_shard(site, shards[name], index / name, old)
+        _make_shard(site, shards[name], index / name, previous)
 
     with ThreadPoolExecutor(AT_ONCE) as runs:
         for done in [runs.submit(make, name) for name in shards]:
@@ -104,16 +105,59 @@ def split_into_shards(pages: Sequence[str], size: int) -> dict[str, list[str]]:
         buckets *= 2
 
 
-def _make_shard(site: Path, pages: list[str], shard: Path, old: Path | None) -> None:
-    digest = _digest(site, pages)
-    if old is not None and _reuse(old, shard, digest):
-        return
-    _remove(shard)
-    _run_pagefind(site, pages, shard)
-    for unused in shard.glob("*"):
-        if unused.is_file() and unused.name.startswith(_UNUSED):
-            unused.unlink()
-    (shard / DIGEST_FILE).write_text(digest + "\n", "utf-8")
+def _make_shard(site: Path, pages: list[str], shard: Path, previous: Path | None) -> None:
+    """Index ``pages`` into ``shard``, or hard-link the shard of the ``previous`` output
+    when it was made from what the pages show now."""
+    old = previous / INDEX_FOLDER / shard.name if previous is not None else None
+    listed = _listing(pages)
+    made_from = _made_from(old) if old is not None else None
+    if (
+        previous is not None
+        and made_from is not None
+        and made_from[1] == listed
+        and all(_same_file(site / page, previous / page) for page in pages)
+    ):
+        # The pages are the very files the previous shard was made from (kept by the
+        # build, as it keeps only what did not change): no need to read them again.
+        digest = made_from[0]
+    else:
+        digest = _digest(site, pages)
+    if old is not None and made_from is not None and made_from[0] == digest and _reuse(old, shard):
+        if made_from[1] == listed:
+            return
+    else:
+        _remove(shard)
+        _run_pagefind(site, pages, shard)
+        for unused in shard.glob("*"):
+            if unused.is_file() and unused.name.startswith(_UNUSED):
+                unused.unlink()
+    # A new file: the one there may be a hard link into the previous output.
+    (shard / DIGEST_FILE).unlink(missing_ok=True)
+    (shard / DIGEST_FILE).write_text(f"{digest}\n{listed}\n", "utf-8")
+
+
+def _made_from(shard: Path) -> tuple[str, str] | None:
+    """The digests a shard of an earlier output was made from: of what its pages showed
+    Pagefind, and of their list (empty when it was not recorded)."""
+    try:
+        lines = (shard / DIGEST_FILE).read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return (lines[0], lines[1] if len(lines) > 1 else "") if lines else None
+
+
+def _listing(pages: list[str]) -> str:
+    """The digest of a shard's page paths, and of how Pagefind is run on them."""
+    recipe = hashlib.sha256(f"pagefind {version('pagefind')} {PAGEFIND_OPTIONS}\n".encode())
+    recipe.update("\n".join(pages).encode())
+    return recipe.hexdigest()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _digest(site: Path, pages: list[str]) -> str:
@@ -161,12 +205,10 @@ def _element_end(page: bytes, start: int, name: bytes) -> int | None:
     return None
 
 
-def _reuse(old: Path, shard: Path, digest: str) -> bool:
-    """Hard-link the previous output's shard when it was made from the same pages; the
-    files ``shard`` holds already are kept where they are those very files."""
+def _reuse(old: Path, shard: Path) -> bool:
+    """Hard-link the previous output's shard; the files ``shard`` holds already are kept
+    where they are those very files."""
     try:
-        if (old / DIGEST_FILE).read_text("utf-8") != digest + "\n":
-            return False
         shutil.copytree(old, shard, copy_function=_link, dirs_exist_ok=True)
     except (OSError, shutil.Error):  # no previous shard, or a file system without links
         _remove(shard)

@@ -212,6 +212,60 @@ def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
     assert [p for p in reused if reused[p] != cold[p]] == []
 
 
+def test_unchanged_pages_are_not_read_again_to_keep_their_shards(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shard whose pages are the very files its index was made from (the build kept
+    them) is kept without reading them; only the edited event's shard is read."""
+    read: list[list[str]] = []
+    digest = search._digest
+
+    def counted(site: Path, pages: list[str]) -> str:
+        read.append(pages)
+        return digest(site, pages)
+
+    monkeypatch.setattr(search, "_digest", counted)
+    edited = sharded_site / "content" / "events" / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _build(sharded_site, "output")
+    assert [pages for pages in read if "events/e4/index.html" in pages] == read
+    assert len(read) == 1
+    shards = sorted(p.name for p in (sharded_site / "output" / "pagefind").iterdir() if p.is_dir())
+    assert len(shards) > 2
+    _build(sharded_site, "cold")
+    assert len(read) == 1 + len(shards)  # no previous output there: every shard is read
+    reused, cold = snapshot(sharded_site / "output"), snapshot(sharded_site / "cold")
+    assert [p for p in reused if reused[p] != cold[p]] == []
+
+
+def test_a_kept_shard_of_an_older_index_gets_its_list_of_pages_recorded(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards made before the list of pages was recorded are kept, and record it, so the
+    next build need not read their pages."""
+    index = sharded_site / "output" / "pagefind"
+    for digest_file in index.glob(f"*/{search.DIGEST_FILE}"):
+        first = digest_file.read_text("utf-8").splitlines()[0]
+        digest_file.unlink()
+        digest_file.write_text(first + "\n", "utf-8")
+    runs: list[Path] = []
+    run_pagefind = search._run_pagefind
+    monkeypatch.setattr(search, "_run_pagefind", lambda *a: runs.append(a[2]) or run_pagefind(*a))
+    edited = sharded_site / "content" / "events" / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _build(sharded_site, "output")
+    assert len(runs) == 1
+    assert {len(f.read_text("utf-8").splitlines()) for f in index.glob("*/pages.sha256")} == {2}
+    read: list[list[str]] = []
+    digest = search._digest
+    monkeypatch.setattr(
+        search, "_digest", lambda site, pages: read.append(pages) or digest(site, pages)
+    )
+    edited.write_text(edited.read_text("utf-8").replace("zircon", "basalt"), "utf-8")
+    _build(sharded_site, "output")
+    assert len(read) == 1 and len(runs) == 2
+
+
 def test_a_new_title_reindexes_only_its_shard_though_its_neighbours_pages_change(
     sharded_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
