@@ -33,13 +33,14 @@ from importlib.metadata import version
 from pathlib import Path
 
 from generator import messages as M
+from generator.output import walk_files
 
 INDEX_FOLDER = "pagefind"
 SHARDS_FILE = "shards.json"  # the shard folders, first the one whose pagefind.js is loaded
 # In each shard: the digest of what it was made from, to reuse it unchanged, and the digest
 # of its list of pages.
 DIGEST_FILE = "pages.sha256"
-EVENT_PAGES = "events/**/*.html"
+EVENT_FOLDER = "events"  # every HTML file below it is indexed
 # Measured on the 10,000-event corpus: Pagefind's peak is about 100 KB per page, so 2,000
 # pages stay near 200 MiB; smaller shards only add runs and files for the browser to load.
 SHARD_SIZE = 2000
@@ -66,7 +67,7 @@ class SearchError(Exception):
 def index_site(site: Path, previous: Path | None = None) -> None:
     """Add the search index of the event pages of the built site in ``site``, reusing the
     shards of ``previous`` (the output this build replaces) whose pages did not change."""
-    pages = sorted(p.relative_to(site).as_posix() for p in site.glob(EVENT_PAGES))
+    pages = event_pages(site)
     if not pages:
         return  # nothing to find; Pagefind refuses an empty site
     index = site / INDEX_FOLDER
@@ -85,6 +86,15 @@ def index_site(site: Path, previous: Path | None = None) -> None:
             done.result()  # raises the first shard's error, once every run has ended
     (index / SHARDS_FILE).unlink(missing_ok=True)
     (index / SHARDS_FILE).write_text(json.dumps(list(shards)) + "\n", "utf-8")
+
+
+def event_pages(site: Path) -> list[str]:
+    """The paths of the event pages of ``site``, sorted: its HTML files below events/."""
+    folder = site / EVENT_FOLDER
+    if not folder.is_dir():
+        return []
+    found = walk_files(folder, f"{EVENT_FOLDER}/")
+    return sorted(path for path, entry in found if path.endswith(".html") and entry.is_file())
 
 
 def split_into_shards(pages: Sequence[str], size: int) -> dict[str, list[str]]:
