@@ -64,6 +64,19 @@ def sharded_site(site: MakeSite, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+def _calls(monkeypatch: pytest.MonkeyPatch, name: str, what: Callable[..., Any]) -> list[Any]:
+    """``what`` of the arguments of each call to search.``name`` from now on."""
+    calls: list[Any] = []
+    function = getattr(search, name)
+
+    def counted(*args: Any) -> Any:
+        calls.append(what(*args))
+        return function(*args)
+
+    monkeypatch.setattr(search, name, counted)
+    return calls
+
+
 def _build(root: Path, output: str) -> None:
     """Build in this process, so that monkeypatched settings of the search index apply."""
     config = str(root / "timeline.toml")
@@ -188,14 +201,7 @@ def test_shards_hold_each_page_once_and_a_new_page_changes_one_shard() -> None:
 def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
     sharded_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    runs: list[Path] = []
-    run_pagefind = search._run_pagefind
-
-    def counted(site: Path, pages: list[str], output: Path) -> None:
-        runs.append(output)
-        run_pagefind(site, pages, output)
-
-    monkeypatch.setattr(search, "_run_pagefind", counted)
+    runs = _calls(monkeypatch, "_run_pagefind", lambda site, pages, output: output)
     edited = sharded_site / "content" / "events" / "e4.md"
     edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
     _build(sharded_site, "output")
@@ -217,14 +223,7 @@ def test_unchanged_pages_are_not_read_again_to_keep_their_shards(
 ) -> None:
     """A shard whose pages are the very files its index was made from (the build kept
     them) is kept without reading them; only the edited event's shard is read."""
-    read: list[list[str]] = []
-    digest = search._digest
-
-    def counted(site: Path, pages: list[str]) -> str:
-        read.append(pages)
-        return digest(site, pages)
-
-    monkeypatch.setattr(search, "_digest", counted)
+    read = _calls(monkeypatch, "_digest", lambda site, pages: pages)
     edited = sharded_site / "content" / "events" / "e4.md"
     edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
     _build(sharded_site, "output")
@@ -248,19 +247,13 @@ def test_a_kept_shard_of_an_older_index_gets_its_list_of_pages_recorded(
         first = digest_file.read_text("utf-8").splitlines()[0]
         digest_file.unlink()
         digest_file.write_text(first + "\n", "utf-8")
-    runs: list[Path] = []
-    run_pagefind = search._run_pagefind
-    monkeypatch.setattr(search, "_run_pagefind", lambda *a: runs.append(a[2]) or run_pagefind(*a))
+    runs = _calls(monkeypatch, "_run_pagefind", lambda site, pages, output: output)
     edited = sharded_site / "content" / "events" / "e4.md"
     edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
     _build(sharded_site, "output")
     assert len(runs) == 1
     assert {len(f.read_text("utf-8").splitlines()) for f in index.glob("*/pages.sha256")} == {2}
-    read: list[list[str]] = []
-    digest = search._digest
-    monkeypatch.setattr(
-        search, "_digest", lambda site, pages: read.append(pages) or digest(site, pages)
-    )
+    read = _calls(monkeypatch, "_digest", lambda site, pages: pages)
     edited.write_text(edited.read_text("utf-8").replace("zircon", "basalt"), "utf-8")
     _build(sharded_site, "output")
     assert len(read) == 1 and len(runs) == 2
@@ -271,14 +264,7 @@ def test_a_new_title_reindexes_only_its_shard_though_its_neighbours_pages_change
 ) -> None:
     """The neighbours' pages link to the event by its title, outside what Pagefind
     indexes: their shards are kept, and the index is still a cold build's."""
-    runs: list[Path] = []
-    run_pagefind = search._run_pagefind
-
-    def counted(site: Path, pages: list[str], output: Path) -> None:
-        runs.append(output)
-        run_pagefind(site, pages, output)
-
-    monkeypatch.setattr(search, "_run_pagefind", counted)
+    runs = _calls(monkeypatch, "_run_pagefind", lambda site, pages, output: output)
     output = sharded_site / "output"
     neighbours = [output / f"events/e{n}/index.html" for n in (3, 5)]
     before = [page.read_bytes() for page in neighbours]
