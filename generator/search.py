@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -78,12 +79,20 @@ def index_site(site: Path, previous: Path | None = None) -> None:
         if stale.name not in shards:
             _remove(stale)
 
+    failed = threading.Event()  # then the build fails: start no other run
+
     def make(name: str) -> None:
-        _make_shard(site, shards[name], index / name, previous)
+        if failed.is_set():
+            return
+        try:
+            _make_shard(site, shards[name], index / name, previous)
+        except BaseException:
+            failed.set()
+            raise
 
     with ThreadPoolExecutor(AT_ONCE) as runs:
         for done in [runs.submit(make, name) for name in shards]:
-            done.result()  # raises the first shard's error, once every run has ended
+            done.result()  # the first error, once the runs under way have ended
     (index / SHARDS_FILE).unlink(missing_ok=True)
     (index / SHARDS_FILE).write_text(json.dumps(list(shards)) + "\n", "utf-8")
 
@@ -134,7 +143,8 @@ def _make_shard(site: Path, pages: list[str], shard: Path, previous: Path | None
         digest = _digest(site, pages)
     if old is not None and made_from is not None and made_from[0] == digest and _reuse(old, shard):
         if made_from[1] == listed:
-            return
+            return  # kept as it was
+        # kept, but made before its list of pages was recorded: record it now
     else:
         _remove(shard)
         _run_pagefind(site, pages, shard)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -385,3 +386,26 @@ def test_without_room_anywhere_the_build_fails_and_says_so(
     assert code == 1
     assert "no room to prepare the search index's pages" in err and "Traceback" not in err
     assert snapshot(sharded_site / "output") == before  # the old output stays
+
+
+def test_after_a_failed_pagefind_run_no_other_starts(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A cold build of four or more shards whose first run fails: the run going beside it
+    ends, the others never start, and the build fails without writing."""
+    started: list[str] = []
+
+    def first_fails(site: Path, pages: list[str], output: Path) -> None:
+        started.append(output.name)
+        if output.name == "0":
+            raise search.SearchError("Pagefind failed: made up for this test")
+        output.mkdir(parents=True)
+        time.sleep(0.5)  # a run takes a while: the failure is seen before it ends
+
+    monkeypatch.setattr(search, "_run_pagefind", first_fails)
+    config = str(sharded_site / "timeline.toml")
+    code = main(["build", "-q", "--config", config, "--output", str(sharded_site / "cold")])
+    assert code == 1 and "made up for this test" in capsys.readouterr().err
+    shards = search.split_into_shards([f"events/e{n}/index.html" for n in range(12)], 3)
+    assert len(shards) >= 4 and sorted(started) == ["0", "1"]
+    assert not (sharded_site / "cold").exists()
