@@ -196,7 +196,7 @@ class Staging:
         if (
             self.reused
             and _stays_inside(path)
-            and _same_file(self.folder / path, self.output / path)
+            and same_file(self.folder / path, self.output / path)
         ):
             return
         target = self._target(path)
@@ -398,7 +398,8 @@ def _clear_files_above(folder: Path, target: Path) -> None:
             path.unlink()
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are the very same file (hard links to one inode)."""
     try:
         first, second = os.stat(a, follow_symlinks=False), os.stat(b, follow_symlinks=False)
     except OSError:
@@ -414,7 +415,7 @@ def _remove_others(folder: Path, paths: Collection[str], output: Path, keeps: st
         if name in paths:
             continue
         kept = keeps is not None and name.startswith(f"{keeps}/")
-        if not kept or not _same_file(Path(entry.path), output / name):
+        if not kept or not same_file(Path(entry.path), output / name):
             os.unlink(entry.path)
             emptied.add(Path(entry.path).parent)
     for path in sorted(emptied, key=lambda p: len(p.parts), reverse=True):

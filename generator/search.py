@@ -18,6 +18,7 @@ shards index.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -34,7 +35,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from generator import messages as M
-from generator.output import walk_files
+from generator.output import same_file, walk_files
 
 INDEX_FOLDER = "pagefind"
 SHARDS_FILE = "shards.json"  # the shard folders, first the one whose pagefind.js is loaded
@@ -134,7 +135,7 @@ def _make_shard(site: Path, pages: list[str], shard: Path, previous: Path | None
         previous is not None
         and made_from is not None
         and made_from[1] == listed
-        and all(_same_file(site / page, previous / page) for page in pages)
+        and all(same_file(site / page, previous / page) for page in pages)
     ):
         # The pages are the very files the previous shard was made from (kept by the
         # build, as it keeps only what did not change): no need to read them again.
@@ -166,24 +167,23 @@ def _made_from(shard: Path) -> tuple[str, str] | None:
     return (lines[0], lines[1] if len(lines) > 1 else "") if lines else None
 
 
+@functools.cache
+def _how_run() -> str:
+    """Pagefind's version and options, part of both digests of a shard."""
+    return f"pagefind {version('pagefind')} {PAGEFIND_OPTIONS}"
+
+
 def _listing(pages: list[str]) -> str:
     """The digest of a shard's page paths, and of how Pagefind is run on them."""
-    recipe = hashlib.sha256(f"pagefind {version('pagefind')} {PAGEFIND_OPTIONS}\n".encode())
+    recipe = hashlib.sha256(f"{_how_run()}\n".encode())
     recipe.update("\n".join(pages).encode())
     return recipe.hexdigest()
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _digest(site: Path, pages: list[str]) -> str:
     """The hash of the shard's page paths and what Pagefind reads of them, and of how
     Pagefind is run on them."""
-    recipe = hashlib.sha256(f"pagefind {version('pagefind')} {PAGEFIND_OPTIONS} 2\n".encode())
+    recipe = hashlib.sha256(f"{_how_run()} 2\n".encode())
     for page in pages:
         data = searched_part((site / page).read_bytes())
         recipe.update(f"{page}\n{len(data)}\n".encode())
