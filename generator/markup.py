@@ -67,16 +67,14 @@ _PLACEHOLDER = re.compile(SOURCE_SCHEME + r":(\d+)")
 # Python-Markdown's inline patterns by name in its registry: the regular expression each
 # has (a pattern whose expression is another, in another version, is always tried) and
 # the strings one of which every match of it holds, at or after where the search starts.
+_LINK_OPEN = r"(?<!\!)\["  # links and references: a "[" not after a "!"
+_IMAGE_OPEN = r"\!\["
 _INLINE_TRIGGERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "backtick": (r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)", ("`",)),
     "escape": (r"\\(.)", ("\\",)),
     "footnote": (r"\[\^([^\]]*)\]", ("[^",)),
-    "reference": (r"(?<!\!)\[", ("[",)),
-    "link": (r"(?<!\!)\[", ("[",)),
-    "image_link": (r"\!\[", ("![",)),
-    "image_reference": (r"\!\[", ("![",)),
-    "short_reference": (r"(?<!\!)\[", ("[",)),
-    "short_image_ref": (r"\!\[", ("![",)),
+    **dict.fromkeys(("reference", "link", "short_reference"), (_LINK_OPEN, ("[",))),
+    **dict.fromkeys(("image_link", "image_reference", "short_image_ref"), (_IMAGE_OPEN, ("![",))),
     "autolink": (r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>", ("<",)),
     "automail": (r"<([^<> !]+@[^@<> ]+)>", ("<",)),
     "linebreak": (r"  \n", ("  \n",)),
