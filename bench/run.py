@@ -265,7 +265,6 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -
             continue
         try:
             results[tool.name] = measure(tool, corpus, runs)
-            results[tool.name]["ours"] = tool.name.startswith("timeline")
         except MissingPages as exc:
             sys.exit(f"bench: {exc}")
     return {
@@ -337,7 +336,7 @@ def cell(result: dict[str, Any] | None, key: str, ours: dict[str, Any] | None) -
     if key in ("files", "pages"):
         return f"{value:,}"
     text = f"{value:.0f} MiB" if key == "rss" else seconds(value)
-    if ours is not None and result is not ours and value > 0 and not result.get("ours"):
+    if ours is not None and value > 0:
         text += f" (×{ours[key] / value:.1f})"
     return text
 
@@ -360,7 +359,9 @@ def size_table(size: dict[str, Any]) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, result in tools.items():
-        cells = [cell(result, k, ours) for k in ("cold", "warm", "edit", "rss", "files", "pages")]
+        # A peer's cells say how timeline compares; timeline's own rows need no ratio.
+        versus = None if name.startswith("timeline") else ours
+        cells = [cell(result, k, versus) for k in ("cold", "warm", "edit", "rss", "files", "pages")]
         lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
