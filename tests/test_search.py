@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -202,7 +203,7 @@ def test_shards_hold_each_page_once_and_a_new_page_changes_one_shard() -> None:
 def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
     sharded_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    runs = _calls(monkeypatch, "_run_pagefind", lambda site, pages, output: output)
+    runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output)
     edited = sharded_site / "content" / "events" / "e4.md"
     edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
     _build(sharded_site, "output")
@@ -224,7 +225,7 @@ def test_unchanged_pages_are_not_read_again_to_keep_their_shards(
 ) -> None:
     """A shard whose pages are the very files its index was made from (the build kept
     them) is kept without reading them; only the edited event's shard is read."""
-    read = _calls(monkeypatch, "_digest", lambda site, pages: pages)
+    read = _calls(monkeypatch, "_searched_parts", lambda site, pages: pages)
     edited = sharded_site / "content" / "events" / "e4.md"
     edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
     _build(sharded_site, "output")
@@ -248,13 +249,13 @@ def test_a_kept_shard_of_an_older_index_gets_its_list_of_pages_recorded(
         first = digest_file.read_text("utf-8").splitlines()[0]
         digest_file.unlink()
         digest_file.write_text(first + "\n", "utf-8")
-    runs = _calls(monkeypatch, "_run_pagefind", lambda site, pages, output: output)
+    runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output)
     edited = sharded_site / "content" / "events" / "e4.md"
     edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
     _build(sharded_site, "output")
     assert len(runs) == 1
     assert {len(f.read_text("utf-8").splitlines()) for f in index.glob("*/pages.sha256")} == {2}
-    read = _calls(monkeypatch, "_digest", lambda site, pages: pages)
+    read = _calls(monkeypatch, "_searched_parts", lambda site, pages: pages)
     edited.write_text(edited.read_text("utf-8").replace("zircon", "basalt"), "utf-8")
     _build(sharded_site, "output")
     assert len(read) == 1 and len(runs) == 2
@@ -265,7 +266,7 @@ def test_a_new_title_reindexes_only_its_shard_though_its_neighbours_pages_change
 ) -> None:
     """The neighbours' pages link to the event by its title, outside what Pagefind
     indexes: their shards are kept, and the index is still a cold build's."""
-    runs = _calls(monkeypatch, "_run_pagefind", lambda site, pages, output: output)
+    runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output)
     output = sharded_site / "output"
     neighbours = [output / f"events/e{n}/index.html" for n in (3, 5)]
     before = [page.read_bytes() for page in neighbours]
@@ -313,6 +314,27 @@ def test_the_part_of_a_page_pagefind_reads(page: bytes, kept: bytes | None) -> N
     assert search.searched_part(page) == (page if kept is None else kept)
 
 
+def test_the_index_of_the_parts_is_the_index_of_the_whole_pages(
+    example_site: Path, tmp_path: Path
+) -> None:
+    """Pagefind run by hand over the example's whole event pages makes the very index
+    the build made from the cut pages."""
+    pages = search.event_pages(example_site)
+    whole = {page: (example_site / page).read_bytes() for page in pages}
+    assert all(len(search.searched_part(data)) < len(data) for data in whole.values())
+    with search._shard_folder(whole) as folder:  # written in the same order as the build's
+        command = [search._executable(), "--site", str(folder / "site")]
+        command += ["--output-path", str(tmp_path / "index"), "--silent"]
+        subprocess.run(command, check=True)
+    by_hand = snapshot(tmp_path / "index")
+    built = snapshot(example_site / "pagefind" / "0")
+    assert {p for p in by_hand if not p.startswith(search._UNUSED)} == built.keys() - {
+        search.DIGEST_FILE
+    }
+    assert [p for p in built if p in by_hand and by_hand[p] != built[p]] == []
+    assert len(built) > 10
+
+
 def test_a_site_without_events_builds_without_an_index(site: Callable[..., Path]) -> None:
     root = site({"content/events/.keep": ""})
     result = run_cli("build", "-q", cwd=root)
@@ -343,22 +365,29 @@ def _fragments(output: Path) -> int:
 def test_each_pagefind_run_sees_only_its_shards_pages(
     sharded_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[list[str]] = []
+    """Each run reads a folder that holds its shard's pages and nothing else, each page
+    cut after what Pagefind reads of it."""
+    seen: list[dict[str, bytes]] = []
     shard_folder = search._shard_folder
 
     @contextmanager
-    def watched(site: Path, pages: list[str]) -> Iterator[Path]:
-        with shard_folder(site, pages) as folder:
+    def watched(parts: dict[str, bytes]) -> Iterator[Path]:
+        with shard_folder(parts) as folder:
             found = sorted(p.relative_to(folder / "site").as_posix() for p in folder.rglob("*.*"))
-            assert found == sorted(pages)  # links to the shard's pages, nothing else
-            assert all((folder / "site" / p).read_bytes() == (site / p).read_bytes() for p in pages)
-            seen.append(found)
+            assert found == sorted(parts)
+            seen.append({page: (folder / "site" / page).read_bytes() for page in found})
             yield folder
 
     monkeypatch.setattr(search, "_shard_folder", watched)
     _build(sharded_site, "cold")
     assert len(seen) > 2 and sum(map(len, seen)) == len(WORDS)
-    assert _fragments(sharded_site / "cold") == len(WORDS)
+    output = sharded_site / "cold"
+    for pages in seen:
+        for page, data in pages.items():
+            whole = (output / page).read_bytes()
+            assert data == search.searched_part(whole)
+            assert b"data-pagefind-body" in data and len(data) < len(whole)  # cut short
+    assert _fragments(output) == len(WORDS)
 
 
 def test_without_room_in_dev_shm_the_index_is_made_in_the_temporary_folder(
@@ -395,7 +424,7 @@ def test_after_a_failed_pagefind_run_no_other_starts(
     ends, the others never start, and the build fails without writing."""
     started: list[str] = []
 
-    def first_fails(site: Path, pages: list[str], output: Path) -> None:
+    def first_fails(parts: dict[str, bytes], output: Path) -> None:
         started.append(output.name)
         if output.name == "0":
             raise search.SearchError("Pagefind failed: made up for this test")
@@ -408,4 +437,16 @@ def test_after_a_failed_pagefind_run_no_other_starts(
     assert code == 1 and "made up for this test" in capsys.readouterr().err
     shards = search.split_into_shards([f"events/e{n}/index.html" for n in range(12)], 3)
     assert len(shards) >= 4 and sorted(started) == ["0", "1"]
+    assert not (sharded_site / "cold").exists()
+
+
+def test_a_missing_pagefind_program_fails_the_build_with_a_message(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    monkeypatch.setattr(search, "_executable", lambda: str(tmp_path / "no-pagefind"))
+    config = str(sharded_site / "timeline.toml")
+    code = main(["build", "-q", "--config", config, "--output", str(sharded_site / "cold")])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "the search indexer (pagefind) failed: No such file or directory" in err
     assert not (sharded_site / "cold").exists()
