@@ -11,7 +11,8 @@ it out for the peers (bench/peers.py). For each tool it measures, on whole proce
 - one cold build under ``/usr/bin/time -v``: peak RSS, files written, and a check that
   every expected page exists (bench/peers.py ``check_pages``), so no tool looks fast by
   dropping pages;
-- with hyperfine: cold builds (output and caches deleted before each run), warm rebuilds
+- with hyperfine: cold builds (output and caches moved aside before each run, deleted
+  before the next size, see ``settle``), warm rebuilds
   (nothing changed, output and caches kept), rebuilds after one edited event (a word
   appended to one event file before each run).
 
@@ -34,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,8 @@ ROOT = HERE.parent
 TOOLS = HERE / ".tools"
 CORPORA = HERE / ".corpus"
 RESULTS = CORPORA / "results"
+TRASH = CORPORA / ".trash"  # the outputs and caches that cold runs moved aside
+SETTLE = 65  # seconds: see settle()
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 
@@ -193,8 +197,23 @@ def install() -> None:
 
 
 def clean(tool: Tool) -> str:
-    """The shell command that makes the next build cold."""
-    return shlex.join(["rm", "-rf", tool.output, *tool.caches])
+    """The shell command that makes the next build cold: it moves the output and caches
+    into a new folder of the trash, which is emptied between sizes (see ``settle``)."""
+    paths = " ".join(shlex.quote(p) for p in (tool.output, *tool.caches))
+    aside = f"mkdir -p {shlex.quote(str(TRASH))} && d=$(mktemp -d -p {shlex.quote(str(TRASH))})"
+    return f'{aside} && for p in {paths}; do if [ -e "$p" ]; then mv "$p" "$d/"; fi; done'
+
+
+def settle() -> None:
+    """Empty the trash, write everything out and wait until no inode counts as just
+    freed: on ext4 without a journal (this machine's), a new file skips the inodes freed
+    in the last minute, which made a build that ran right after deleting tens of
+    thousands of files up to half as slow again. Deleting the previous run's output just
+    before a cold build charged each tool for the files of the one before; now cold runs
+    move them aside, and the deleting happens here, before a size is measured."""
+    shutil.rmtree(TRASH, ignore_errors=True)
+    os.sync()
+    time.sleep(SETTLE)
 
 
 def hyperfine(tool: Tool, runs: int, prepare: str | None) -> float:
@@ -258,6 +277,8 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -
     corpus = read_corpus(folder / "timeline")
     peers = [t for t in ("hugo", "eleventy", "pelican") if not skipped(skips, t, n)]
     lay_out(corpus, folder, peers)
+    print(f"(waiting {SETTLE} s after deleting the last corpus and outputs)", flush=True)
+    settle()
     results: dict[str, Any] = {}
     for tool in tools_for(n, corpus, ours):
         if skipped(skips, tool.name, n):
@@ -446,6 +467,7 @@ def main() -> None:
     live_file = CORPORA / "live-preview.txt"
     if not args.no_serve:
         live_file.write_text(serve_latency(args.serve_n or args.n, ours), "utf-8")
+    shutil.rmtree(TRASH, ignore_errors=True)
     live = live_file.read_text("utf-8") if live_file.exists() else None
     sizes = [json.loads(p.read_text()) for p in RESULTS.glob("*.json")]
     write_doc(results_section(sorted(sizes, key=lambda s: s["n"]), live, ours))
