@@ -144,12 +144,23 @@ class Fingerprints:
 
     def _value(self, digest: Any, value: Any) -> None:
         kind = type(value)
-        if kind is Event:  # most values are the events of month groups: first, by type
+        # Most values are the events of month groups, then texts and the groups
+        # themselves: tested first, by exact type (an isinstance test against Mapping is
+        # slow).
+        if kind is Event:
             digest.update(self._object(value))
+        elif kind is str:
+            _text(digest, "S" + value)
         elif kind is tuple or kind is list:
             _text(digest, f"seq {len(value)}")
             for item in value:
                 self._value(digest, item)
+        elif kind is dict:
+            self._mapping(digest, value)
+        elif kind in _PLAIN:
+            _text(digest, f"{kind.__name__}:{value!r}")
+        elif kind in _FIELDS:  # a dataclass met before (the month and year groups)
+            self._fields(digest, value)
         elif isinstance(value, str):  # Markup is a str, shown unescaped: its own tag
             _text(digest, ("M" if isinstance(value, Markup) else "S") + value)
         elif value is None or isinstance(value, bool | int | float):
@@ -159,20 +170,27 @@ class Fingerprints:
         elif isinstance(value, PartialDate | Link):  # fields of plain values only
             _text(digest, repr(value))
         elif isinstance(value, Mapping):
-            _text(digest, f"map {len(value)}")
-            for key, item in value.items():
-                self._value(digest, key)
-                self._value(digest, item)
+            self._mapping(digest, value)
         elif isinstance(value, list | tuple):
             _text(digest, f"seq {len(value)}")
             for item in value:
                 self._value(digest, item)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            _text(digest, type(value).__qualname__)
-            for f in dataclasses.fields(value):
-                self._value(digest, getattr(value, f.name))
+            _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+            self._fields(digest, value)
         else:
             raise Unhashable(type(value).__qualname__)
+
+    def _fields(self, digest: Any, value: Any) -> None:
+        _text(digest, type(value).__qualname__)
+        for name in _FIELDS[type(value)]:
+            self._value(digest, getattr(value, name))
+
+    def _mapping(self, digest: Any, value: Mapping[Any, Any]) -> None:
+        _text(digest, f"map {len(value)}")
+        for key, item in value.items():
+            self._value(digest, key)
+            self._value(digest, item)
 
     def _object(self, value: Event | Term | Actor | EventLinks) -> bytes:
         found = self._memo.get(id(value))
@@ -220,8 +238,14 @@ def _text(digest: Any, text: str) -> None:
 
 
 def _bytes(digest: Any, data: bytes) -> None:
-    digest.update(len(data).to_bytes(8, "little"))
-    digest.update(data)
+    digest.update(len(data).to_bytes(8, "little") + data)
+
+
+# Exact types hashed by their repr, as the general rules below would.
+_PLAIN = frozenset({int, float, bool, type(None)})
+# The field names of the dataclasses hashed by the general rule (the month and year
+# groups of the list pages), by type: looked up once.
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
