@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
@@ -205,9 +205,12 @@ def build(
     workers: int = 1,
     sink: PageSink | None = None,
     reuse: PageReuse | None = None,
+    rendered: Callable[[Collection[str]], None] | None = None,
 ) -> BuildResult:
     """``sink`` takes every file of the site where it is made; by default the pages are
-    kept in memory (see output.py). ``reuse`` keeps unchanged pages (see pagecache.py)."""
+    kept in memory (see output.py). ``reuse`` keeps unchanged pages (see pagecache.py).
+    ``rendered`` is told the paths of the pages once they are all made without error,
+    before the exports: the CLI starts the search index then."""
     events, actors, problems = read_entries(config, sources, drafts, workers, cache)
     # Parsed now, the content files' bytes are let go (unless the caller keeps them): they
     # are 300 MB at 100,000 events, and the render workers would start with a copy.
@@ -223,6 +226,8 @@ def build(
         config, sources, timeline, bodies, sink or MemorySink(), workers, reuse
     )
     problems += found
+    if rendered is not None and not has_errors(problems):
+        rendered(pages.result().keys())
     for path, parts in export_pages(config, timeline, bodies, pages.result(), cache, workers):
         pages.add_parts(path, parts)
     if not has_errors(problems):

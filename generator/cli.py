@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from generator import __version__
@@ -186,18 +186,35 @@ def _build(args: argparse.Namespace) -> int:
         reuse = PageReuse.load(cache.pages(output_state))
         # The workers write the pages here as they render them.
         staging = Staging(output, root / CACHE_DIR / SPARE_OUTPUT)
+        workers = default_workers()
+
+        def index(staged: Path) -> None:
+            index_site(staged, output)
+
+        def start_index(paths: Collection[str]) -> None:
+            # While the parent writes the exports, in a process of its own (one core).
+            assert staging is not None
+            staging.begin_finish(index, paths, INDEX_FOLDER, at_once=workers <= 1)
+
         # Handed over, not kept here, so that build() can let go of the files' bytes.
         handover = [sources]
         del sources
         result = build(
-            config, handover.pop(), args.drafts, cache, default_workers(), staging, reuse
+            config,
+            handover.pop(),
+            args.drafts,
+            cache,
+            workers,
+            staging,
+            reuse,
+            rendered=start_index if config.search else None,
         )
         problems += result.diagnostics
         if not has_errors(problems):
             write_site(
                 output,
                 result.pages,
-                finish=(lambda staged: index_site(staged, output)) if config.search else None,
+                finish=index if config.search and not staging.finishing else None,
                 finish_keeps=INDEX_FOLDER,
             )
             cache.record(inputs, output, reuse.record())

@@ -12,6 +12,7 @@ straight into the staging folder, so no process holds the whole site (``timeline
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import os
 import shutil
@@ -24,6 +25,7 @@ from typing import Protocol
 from generator import messages as M
 from generator.diagnostics import Diagnostic
 from generator.linkcheck import LinkCheck, Places
+from generator.parallel import Background
 
 MANIFEST = ".timeline-manifest"
 
@@ -172,6 +174,7 @@ class Staging:
         self.folder.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
         self.committed = False
         self._folders: set[Path] = {self.folder}  # made already, by this process
+        self._finishing: tuple[Background, str] | None = None  # see begin_finish
 
     def put(self, path: str, data: bytes) -> None:
         """Write one file. A file whose bytes did not change is hard-linked from the old
@@ -226,6 +229,26 @@ class Staging:
     def pages(self, kept: Mapping[str, bytes | None]) -> StagedPages:
         return StagedPages(self, list(kept))
 
+    def begin_finish(
+        self,
+        finish: Callable[[Path], None],
+        paths: Collection[str],
+        keeps: str,
+        at_once: bool = False,
+    ) -> None:
+        """Start ``finish`` (as for ``commit``) on the folder now, in a process of its
+        own (see parallel.Background), while the build goes on writing other files;
+        ``commit`` waits for it. ``finish`` sees the files of ``paths`` (the build's so
+        far) and what it keeps of the output's folder ``keeps``, where alone it writes:
+        the rest the spare held goes first."""
+        if self.reused:
+            _remove_others(self.folder, set(paths), self.output, keeps)
+        self._finishing = (Background(finish, self.folder, at_once=at_once), keeps)
+
+    @property
+    def finishing(self) -> bool:
+        return self._finishing is not None
+
     def commit(
         self,
         finish: Callable[[Path], None] | None = None,
@@ -234,12 +257,17 @@ class Staging:
     ) -> None:
         """Remove what the spare held besides the build's ``paths`` (and, in the folder
         ``finish_keeps``, the very files of the output, such as the search index shards
-        that ``finish`` may keep), add what ``finish`` adds and the manifest, then swap
-        the folder in for the output. ``finish`` must never write into a file that is
-        there already."""
+        that ``finish`` may keep), add what ``finish`` adds (or wait for the one begun)
+        and the manifest, then swap the folder in for the output. ``finish`` must never
+        write into a file that is there already."""
         try:
+            if self._finishing is not None:
+                finish_keeps = self._finishing[1]
             if self.reused:
-                _remove_others(self.folder, set(paths), self.output, finish_keeps)
+                skip = self._finishing[1] if self._finishing is not None else None
+                _remove_others(self.folder, set(paths), self.output, finish_keeps, skip)
+            if self._finishing is not None:
+                self._wait()
             if finish is not None:
                 finish(self.folder)
             _write_manifest(self.folder)
@@ -249,10 +277,19 @@ class Staging:
             raise
         self.committed = True
 
+    def _wait(self) -> None:
+        """The outcome of the finish begun (its error raised), once it is over."""
+        begun, self._finishing = self._finishing, None
+        if begun is not None:
+            begun[0].result()
+
     def discard(self) -> None:
-        """Remove the folder, or keep it as the spare: it is checked file by file."""
+        """Remove the folder, or keep it as the spare: it is checked file by file. A
+        finish under way is let end first, as it writes into the folder."""
         if self.committed:
             return
+        with contextlib.suppress(Exception):  # the build failed already, and says why
+            self._wait()
         if self.spare is None or not _move_folder(self.folder, self.spare):
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -407,14 +444,22 @@ def same_file(a: Path, b: Path) -> bool:
     return (first.st_ino, first.st_dev) == (second.st_ino, second.st_dev)
 
 
-def _remove_others(folder: Path, paths: Collection[str], output: Path, keeps: str | None) -> None:
-    """Remove every file under ``folder`` but ``paths`` and, in the folder ``keeps``, the
-    very files at the same place in ``output``; then the folders left empty."""
+def _remove_others(
+    folder: Path,
+    paths: Collection[str],
+    output: Path,
+    keeps: str | None,
+    skip: str | None = None,
+) -> None:
+    """Remove every file under ``folder`` but ``paths``, the files of the folder
+    ``skip``, and, in the folder ``keeps`` ("" for all of ``folder``), the very files at
+    the same place in ``output``; then the folders left empty."""
     emptied: set[Path] = set()
+    kept_in = "" if not keeps else f"{keeps}/"
     for name, entry in list(walk_files(folder)):
-        if name in paths:
+        if name in paths or (skip is not None and name.startswith(f"{skip}/")):
             continue
-        kept = keeps is not None and name.startswith(f"{keeps}/")
+        kept = keeps is not None and name.startswith(kept_in)
         if not kept or not same_file(Path(entry.path), output / name):
             os.unlink(entry.path)
             emptied.add(Path(entry.path).parent)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import sys
 from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -65,3 +68,59 @@ def _run(chunk: Sequence[Any]) -> Any:
     assert _job is not None
     state, function = _job
     return function(state, chunk)
+
+
+class Background:
+    """``function(*args)`` in a forked process while the caller goes on, for work that
+    only touches the disk (the search index of the staged pages). ``result()`` waits for
+    it and raises what it raised, as the same type with the same message. A process, not
+    a thread: the build forks its workers after this starts, and forking a process that
+    runs threads is unsafe. Without ``fork`` (or with ``at_once``), the work is done
+    here and now, and ``result()`` gives its outcome."""
+
+    def __init__(self, function: Callable[..., None], *args: Any, at_once: bool = False) -> None:
+        self._outcome: BaseException | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        if at_once or "fork" not in multiprocessing.get_all_start_methods():
+            try:
+                function(*args)
+            except Exception as exc:
+                self._outcome = exc
+            return
+        context = multiprocessing.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        sys.stdout.flush()  # else the child would write out a copy of what is buffered
+        sys.stderr.flush()
+        self._process = context.Process(target=_report, args=(writer, function, args))
+        self._process.start()
+        writer.close()
+
+    def result(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            try:
+                self._outcome = self._reader.recv()
+            except EOFError:  # it died before it could say how it went
+                process.join()
+                self._outcome = RuntimeError(
+                    f"a background process ended early (exit code {process.exitcode})"
+                )
+            self._reader.close()
+            process.join()
+        if self._outcome is not None:
+            raise self._outcome
+
+
+def _report(writer: Connection, function: Callable[..., None], args: tuple[Any, ...]) -> None:
+    """Run ``function`` and send back None, or the exception it raised (a RuntimeError
+    with its text when the exception itself cannot be sent)."""
+    outcome: BaseException | None = None
+    try:
+        function(*args)
+    except BaseException as exc:
+        outcome = exc
+    try:
+        writer.send(outcome)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        writer.send(RuntimeError(f"{type(outcome).__name__}: {outcome}"))
+    writer.close()

@@ -2,7 +2,8 @@
 
 Pagefind is a program (shipped inside its Python package), so this is an edge like
 output.py: the CLI runs it over the staged output folder, after the pages are written and
-before the folder is swapped in, so the output is still replaced in one atomic step.
+before the folder is swapped in, so the output is still replaced in one atomic step (in a
+process of its own while the exports are written, see ``Staging.begin_finish``).
 
 One Pagefind run holds every page it indexes in memory (about 100 KB each), so the event
 pages are split into shards of at most ``SHARD_SIZE`` pages, each indexed by its own run

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from generator.build import build
 from generator.cache import Cache
 from generator.config import Config
-from generator.parallel import MIN_ITEMS
+from generator.parallel import MIN_ITEMS, Background
 from tests.helpers import event, sources
 
 E = "content/events/"
@@ -55,3 +60,63 @@ def test_the_calendar_made_on_workers_and_read_from_the_cache_is_the_same(tmp_pa
     cache = Cache(tmp_path / "cache")
     for _ in range(2):  # made on two processes, then read from the cache
         assert build(Config(), sources(files), cache=cache, workers=2).pages["events.ics"] == alone
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, "utf-8")
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+class _Unsendable(Exception):
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot be pickled")
+
+
+def _fail_unsendably() -> None:
+    raise _Unsendable("kept as text")
+
+
+def _die() -> None:
+    os._exit(3)
+
+
+@pytest.mark.parametrize("at_once", [False, True])
+def test_background_work_is_done_and_its_errors_come_back(tmp_path: Path, at_once: bool) -> None:
+    parent = os.getpid()
+    done = Background(_write, tmp_path / "done", "yes", at_once=at_once)
+    done.result()
+    assert (tmp_path / "done").read_text("utf-8") == "yes"
+    with pytest.raises(ValueError, match=r"^told to fail$"):
+        Background(_fail, "told to fail", at_once=at_once).result()
+    assert os.getpid() == parent
+
+
+def test_background_errors_that_cannot_travel_come_back_as_text() -> None:
+    with pytest.raises(RuntimeError, match="_Unsendable: kept as text"):
+        Background(_fail_unsendably).result()
+
+
+def test_a_background_process_that_dies_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match=r"ended early \(exit code 3\)"):
+        Background(_die).result()
+
+
+def test_background_work_runs_beside_the_caller(tmp_path: Path) -> None:
+    """Not at once: the caller goes on while the other process waits for a file."""
+    flag, seen = tmp_path / "go", tmp_path / "seen"
+    waiting = Background(_wait_then_write, flag, seen)
+    flag.write_text("", "utf-8")  # only after Background returned
+    waiting.result()
+    assert seen.read_text("utf-8") == "seen"
+
+
+def _wait_then_write(flag: Path, seen: Path) -> None:
+    for _ in range(500):
+        if flag.exists():
+            seen.write_text("seen", "utf-8")
+            return
+        time.sleep(0.01)
+    raise TimeoutError("the caller never went on")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from generator import search
+from generator import cli, search
 from generator.cli import main
 from tests.conftest import REPO, MakeSite, event_file, run_cli, snapshot
 from tests.static_server import serve_folder
@@ -53,8 +53,11 @@ def _body_word() -> tuple[str, str]:
 
 @pytest.fixture
 def sharded_site(site: MakeSite, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Twelve events, each with a word of its own, built with an index of 3-page shards."""
+    """Twelve events, each with a word of its own, built with an index of 3-page shards.
+    On one worker, so the index is made in this process, where the tests' spies see it
+    (``test_the_index_made_beside_the_exports_is_the_same`` covers the other way)."""
     monkeypatch.setattr(search, "SHARD_SIZE", 3)
+    monkeypatch.setattr(cli, "default_workers", lambda: 1)
     events = {
         f"content/events/e{n}.md": event_file(
             f"Event {n}", f"2023-01-{n + 1:02d}", f"This event mentions {word}.", summary="S."
@@ -218,6 +221,34 @@ def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
     reused, cold = snapshot(sharded_site / "output"), snapshot(sharded_site / "cold")
     assert sorted(reused) == sorted(cold)
     assert [p for p in reused if reused[p] != cold[p]] == []
+
+
+def test_the_index_made_beside_the_exports_is_the_same(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two workers the index is made in a process of its own while the build
+    writes the exports. Cold, after an edit, and after a delete (the staging folder then
+    starts from the spare, which still holds the deleted event's page): the same output
+    as the index made in the build's own process."""
+    monkeypatch.setattr(cli, "default_workers", lambda: 2)
+    runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output)
+    events = sharded_site / "content" / "events"
+    edited = events / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _build(sharded_site, "output")
+    (events / "e7.md").unlink()
+    _build(sharded_site, "output")
+    _build(sharded_site, "cold-beside")
+    assert runs == []  # made in the other process: this one's spy saw nothing
+    monkeypatch.setattr(cli, "default_workers", lambda: 1)
+    _build(sharded_site, "cold")
+    assert len(runs) > 2
+    built, beside, cold = (
+        snapshot(sharded_site / name) for name in ("output", "cold-beside", "cold")
+    )
+    assert sorted(built) == sorted(beside) == sorted(cold)
+    assert [p for p in cold if not built[p] == beside[p] == cold[p]] == []
+    assert _fragments(sharded_site / "output") == len(WORDS) - 1
 
 
 def test_unchanged_pages_are_not_read_again_to_keep_their_shards(
@@ -444,6 +475,7 @@ def test_a_missing_pagefind_program_fails_the_build_with_a_message(
     sharded_site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
 ) -> None:
     monkeypatch.setattr(search, "_executable", lambda: str(tmp_path / "no-pagefind"))
+    monkeypatch.setattr(cli, "default_workers", lambda: 2)  # the error crosses processes
     config = str(sharded_site / "timeline.toml")
     code = main(["build", "-q", "--config", config, "--output", str(sharded_site / "cold")])
     err = capsys.readouterr().err
