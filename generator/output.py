@@ -261,13 +261,11 @@ class Staging:
         and the manifest, then swap the folder in for the output. ``finish`` must never
         write into a file that is there already."""
         try:
-            if self._finishing is not None:
-                finish_keeps = self._finishing[1]
-            if self.reused:
-                skip = self._finishing[1] if self._finishing is not None else None
-                _remove_others(self.folder, set(paths), self.output, finish_keeps, skip)
-            if self._finishing is not None:
-                self._wait()
+            # With a finish begun, what the spare held besides the pages went then, and
+            # the files written since are the build's own.
+            if self.reused and self._finishing is None:
+                _remove_others(self.folder, set(paths), self.output, finish_keeps)
+            self._wait()
             if finish is not None:
                 finish(self.folder)
             _write_manifest(self.folder)
@@ -444,22 +442,14 @@ def same_file(a: Path, b: Path) -> bool:
     return (first.st_ino, first.st_dev) == (second.st_ino, second.st_dev)
 
 
-def _remove_others(
-    folder: Path,
-    paths: Collection[str],
-    output: Path,
-    keeps: str | None,
-    skip: str | None = None,
-) -> None:
-    """Remove every file under ``folder`` but ``paths``, the files of the folder
-    ``skip``, and, in the folder ``keeps`` ("" for all of ``folder``), the very files at
-    the same place in ``output``; then the folders left empty."""
+def _remove_others(folder: Path, paths: Collection[str], output: Path, keeps: str | None) -> None:
+    """Remove every file under ``folder`` but ``paths`` and, in the folder ``keeps``, the
+    very files at the same place in ``output``; then the folders left empty."""
     emptied: set[Path] = set()
-    kept_in = "" if not keeps else f"{keeps}/"
     for name, entry in list(walk_files(folder)):
-        if name in paths or (skip is not None and name.startswith(f"{skip}/")):
+        if name in paths:
             continue
-        kept = keeps is not None and name.startswith(kept_in)
+        kept = keeps is not None and name.startswith(f"{keeps}/")
         if not kept or not same_file(Path(entry.path), output / name):
             os.unlink(entry.path)
             emptied.add(Path(entry.path).parent)

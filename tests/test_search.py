@@ -458,6 +458,7 @@ def test_after_a_failed_pagefind_run_no_other_starts(
     def first_fails(parts: dict[str, bytes], output: Path) -> None:
         started.append(output.name)
         if output.name == "0":
+            time.sleep(0.2)  # a failure takes a while too: the run beside it has started
             raise search.SearchError("Pagefind failed: made up for this test")
         output.mkdir(parents=True)
         time.sleep(0.5)  # a run takes a while: the failure is seen before it ends
