@@ -12,8 +12,10 @@ there: kept in memory, or written straight into the output's staging folder.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
@@ -197,6 +199,19 @@ def with_summaries(entries: Sequence[Entry], bodies: Mapping[str, str]) -> list[
     ]
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Linking makes hundreds of thousands of small objects, in no cycle: the garbage
+    collector's passes over the whole model were a fifth of its time at 100,000 events."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def build(
     config: Config,
     sources: Sources,
@@ -218,9 +233,11 @@ def build(
     bodies, found = render_bodies(config, [*events, *actors], cache, workers)
     problems += found
     entries = with_summaries([*events, *actors], bodies)
-    timeline, found = link(
-        [e for e in entries if isinstance(e, Event)], [a for a in entries if isinstance(a, Actor)]
-    )
+    with _collector_paused():
+        timeline, found = link(
+            [e for e in entries if isinstance(e, Event)],
+            [a for a in entries if isinstance(a, Actor)],
+        )
     problems += found
     pages, found = render_site(
         config, sources, timeline, bodies, sink or MemorySink(), workers, reuse
