@@ -32,6 +32,7 @@ import platform
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -231,24 +232,42 @@ def hyperfine(tool: Tool, runs: int, prepare: str | None) -> float:
         return median
 
 
-def timed_cold_build(tool: Tool) -> tuple[float, float]:
-    """Wall-clock seconds and peak RSS (MiB) of one cold build, from ``/usr/bin/time -v``."""
+def timed_cold_build(tool: Tool, timeout: float | None = None) -> tuple[float, float] | None:
+    """Wall-clock seconds and peak RSS (MiB) of one cold build, from ``/usr/bin/time -v``;
+    None when it took more than ``timeout`` seconds (then it is stopped)."""
     subprocess.run(clean(tool), shell=True, cwd=tool.folder, check=True)
-    done = subprocess.run(
-        ["/usr/bin/time", "-v", *tool.command], cwd=tool.folder, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        sys.exit(f"bench: {tool.name} build failed in {tool.folder}:\n{done.stdout}{done.stderr}")
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
-    assert rss and wall, done.stderr
+    with subprocess.Popen(
+        ["/usr/bin/time", "-v", *tool.command],
+        cwd=tool.folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, to stop the build with its timer
+    ) as build:
+        try:
+            stdout, stderr = build.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(build.pid, signal.SIGKILL)
+            build.communicate()
+            return None
+    if build.returncode != 0:
+        sys.exit(f"bench: {tool.name} build failed in {tool.folder}:\n{stdout}{stderr}")
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", stderr)
+    assert rss and wall, stderr
     hours, minutes, seconds = wall.groups()
     return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds), int(rss[1]) / 1024
 
 
-def measure(tool: Tool, corpus: Corpus, runs: int) -> dict[str, Any]:
+def measure(tool: Tool, corpus: Corpus, runs: int, timeout: float | None = None) -> dict[str, Any]:
+    """The tool's numbers; only ``{"over": timeout}`` when its first cold build took longer
+    than ``timeout`` seconds."""
     print(f"\n== {tool.name}: {tool.folder}", flush=True)
-    once, rss = timed_cold_build(tool)
+    timed = timed_cold_build(tool, timeout)
+    if timed is None:
+        print(f"{tool.name}: stopped, a cold build took over {timeout:.0f} s", flush=True)
+        return {"over": timeout}
+    once, rss = timed
     output = tool.folder / tool.output
     pages = check_pages(tool.name, output, corpus)  # raises: a peer that drops pages fails
     files = sum(1 for p in output.rglob("*") if p.is_file())
@@ -268,7 +287,9 @@ def skipped(skips: list[str], tool: str, n: int) -> bool:
     return tool in skips or f"{tool}@{n}" in skips
 
 
-def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -> dict[str, Any]:
+def bench_size(
+    n: int, seed: int, runs: int, skips: list[str], ours: Timeline, timeout: float | None = None
+) -> dict[str, Any]:
     folder = CORPORA / str(n)
     shutil.rmtree(folder, ignore_errors=True)
     print(f"\n==== N = {n}: generating the corpus into {folder}", flush=True)
@@ -279,13 +300,14 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -
     lay_out(corpus, folder, peers)
     print(f"(waiting {SETTLE} s after deleting the last corpus and outputs)", flush=True)
     settle()
+    load = f"{os.getloadavg()[0]:.1f}"  # before the builds, as the table says
     results: dict[str, Any] = {}
     for tool in tools_for(n, corpus, ours):
         if skipped(skips, tool.name, n):
             results[tool.name] = None
             continue
         try:
-            results[tool.name] = measure(tool, corpus, runs)
+            results[tool.name] = measure(tool, corpus, runs, timeout)
         except MissingPages as exc:
             sys.exit(f"bench: {exc}")
     return {
@@ -296,7 +318,7 @@ def bench_size(n: int, seed: int, runs: int, skips: list[str], ours: Timeline) -
         "actors": len(corpus.actors),
         "date": datetime.date.today().isoformat(),
         "commit": ours.revision,
-        "load": f"{os.getloadavg()[0]:.1f}",
+        "load": load,
         "tools": results,
     }
 
@@ -353,11 +375,13 @@ def versions(ours: Timeline) -> dict[str, str]:
 def cell(result: dict[str, Any] | None, key: str, ours: dict[str, Any] | None) -> str:
     if result is None:
         return "skipped"
+    if "over" in result:  # stopped: its first cold build took too long
+        return f"over {result['over']:.0f} s" if key == "cold" else "not measured"
     value = result[key]
     if key in ("files", "pages"):
         return f"{value:,}"
     text = f"{value:.0f} MiB" if key == "rss" else seconds(value)
-    if ours is not None and value > 0:
+    if ours is not None and "over" not in ours and value > 0:
         text += f" (×{ours[key] / value:.1f})"
     return text
 
@@ -439,6 +463,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, help="hyperfine runs (default: 5, 3 or 1 by N)")
     parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a tool whose first cold build takes longer, and say so in its row",
+    )
+    parser.add_argument(
         "--skip",
         action="append",
         default=[],
@@ -462,7 +492,8 @@ def main() -> None:
     ours = exported(args.timeline_commit) if args.timeline_commit else working_tree()
     RESULTS.mkdir(parents=True, exist_ok=True)
     for n in args.n:
-        size = bench_size(n, args.seed, args.runs or default_runs(n), args.skip, ours)
+        runs = args.runs or default_runs(n)
+        size = bench_size(n, args.seed, runs, args.skip, ours, args.timeout)
         (RESULTS / f"{n}.json").write_text(json.dumps(size, indent=1), "utf-8")
     live_file = CORPORA / "live-preview.txt"
     if not args.no_serve:

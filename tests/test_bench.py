@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 from tests.conftest import REPO, bench_script, run_cli, snapshot
 
@@ -72,3 +75,23 @@ def test_timeline_accepts_the_corpus_and_writes_every_page_a_peer_must(tmp_path:
     expected = bench.expected_pages(corpus)
     assert len(expected) == 1 + 50 + 2 + len({t for e in corpus.events for t in e.tags})
     assert bench.check_pages("timeline", site / "output", corpus) >= len(expected)
+
+
+def test_a_tool_slower_than_the_timeout_is_stopped_and_its_row_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = bench_script("run")
+    monkeypatch.setattr(run, "TRASH", tmp_path / "trash")
+    late = tmp_path / "late"
+    tool = run.Tool("pelican", tmp_path, ("sh", "-c", f"sleep 2; touch {late}"), "out", (), "")
+    started = time.monotonic()
+    assert run.timed_cold_build(tool, timeout=0.5) is None
+    assert time.monotonic() - started < 2
+    time.sleep(2.5)
+    assert not late.exists()  # the build itself was stopped, not only its timer
+    stopped = {"over": 900.0}
+    assert run.cell(stopped, "cold", None) == "over 900 s"
+    assert run.cell(stopped, "rss", {"rss": 100.0}) == "not measured"
+    timed = {"cold": 4.0, "rss": 50.0}
+    assert run.cell(timed, "cold", {"cold": 8.0}) == "4.00 s (×2.0)"
+    assert run.cell(timed, "cold", stopped) == "4.00 s"  # no ratio to a stopped timeline
