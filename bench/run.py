@@ -377,6 +377,8 @@ def cell(result: dict[str, Any] | None, key: str, ours: dict[str, Any] | None) -
         return "skipped"
     if "over" in result:  # stopped: its first cold build took too long
         return f"over {result['over']:.0f} s" if key == "cold" else "not measured"
+    if key not in result:  # a run stopped part way (the size's note says which)
+        return "not measured"
     value = result[key]
     if key in ("files", "pages"):
         return f"{value:,}"
@@ -398,6 +400,7 @@ def size_table(size: dict[str, Any]) -> list[str]:
         "",
         f"Measured {size['date']}, timeline {size['commit']}; hyperfine runs per median: "
         f"{size['runs']}; load average before: {size.get('load', '?')}.",
+        *(["", size["note"]] if size.get("note") else []),
         "",
         "| tool | cold build | warm rebuild | one edited event | peak RSS (cold) "
         "| files written | HTML pages |",
