@@ -5,6 +5,7 @@ escapes is a bug in timeline and keeps its traceback."""
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -188,12 +189,11 @@ def _build(args: argparse.Namespace) -> int:
         staging = Staging(output, root / CACHE_DIR / SPARE_OUTPUT)
         workers = default_workers()
 
-        def index(staged: Path) -> None:
-            index_site(staged, output)
-
         def start_index(paths: Collection[str]) -> None:
-            # While the parent writes the exports, in a process of its own (one core).
+            # While the parent writes the exports, in a process of its own (one core);
+            # the commit waits for it.
             assert staging is not None
+            index = functools.partial(index_site, previous=output)
             staging.begin_finish(index, paths, INDEX_FOLDER, at_once=workers <= 1)
 
         # Handed over, not kept here, so that build() can let go of the files' bytes.
@@ -211,12 +211,7 @@ def _build(args: argparse.Namespace) -> int:
         )
         problems += result.diagnostics
         if not has_errors(problems):
-            write_site(
-                output,
-                result.pages,
-                finish=index if config.search and not staging.finishing else None,
-                finish_keeps=INDEX_FOLDER,
-            )
+            write_site(output, result.pages)
             cache.record(inputs, output, reuse.record())
     except (OutputError, SearchError) as exc:
         problems.append(error(config.output_dir, 0, str(exc)))

@@ -245,10 +245,6 @@ class Staging:
             _remove_others(self.folder, set(paths), self.output, keeps)
         self._finishing = (Background(finish, self.folder, at_once=at_once), keeps)
 
-    @property
-    def finishing(self) -> bool:
-        return self._finishing is not None
-
     def commit(
         self,
         finish: Callable[[Path], None] | None = None,

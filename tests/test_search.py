@@ -483,3 +483,19 @@ def test_a_missing_pagefind_program_fails_the_build_with_a_message(
     assert code == 1 and "Traceback" not in err
     assert "the search indexer (pagefind) failed: No such file or directory" in err
     assert not (sharded_site / "cold").exists()
+
+
+def test_turning_search_off_drops_the_index_the_spare_still_holds(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third build starts from the spare (the first build's output), whose index files
+    are the very files of the second's: with search off they must go all the same."""
+    edited = sharded_site / "content" / "events" / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _build(sharded_site, "output")
+    config = sharded_site / "timeline.toml"
+    config.write_text(config.read_text("utf-8") + "search = false\n", "utf-8")
+    _build(sharded_site, "output")
+    assert not (sharded_site / "output" / "pagefind").exists()
+    listed = (sharded_site / "output" / ".timeline-manifest").read_text("utf-8")
+    assert "pagefind/" not in listed
