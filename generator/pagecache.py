@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -152,9 +152,7 @@ class Fingerprints:
         elif kind is str:
             _text(digest, "S" + value)
         elif kind is tuple or kind is list:
-            _text(digest, f"seq {len(value)}")
-            for item in value:
-                self._value(digest, item)
+            self._sequence(digest, value)
         elif kind is dict:
             self._mapping(digest, value)
         elif kind in _PLAIN:
@@ -172,9 +170,7 @@ class Fingerprints:
         elif isinstance(value, Mapping):
             self._mapping(digest, value)
         elif isinstance(value, list | tuple):
-            _text(digest, f"seq {len(value)}")
-            for item in value:
-                self._value(digest, item)
+            self._sequence(digest, value)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
             self._fields(digest, value)
@@ -185,6 +181,11 @@ class Fingerprints:
         _text(digest, type(value).__qualname__)
         for name in _FIELDS[type(value)]:
             self._value(digest, getattr(value, name))
+
+    def _sequence(self, digest: Any, value: Sequence[Any]) -> None:
+        _text(digest, f"seq {len(value)}")
+        for item in value:
+            self._value(digest, item)
 
     def _mapping(self, digest: Any, value: Mapping[Any, Any]) -> None:
         _text(digest, f"map {len(value)}")
