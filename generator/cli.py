@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import os
 import sys
 import time
@@ -209,6 +210,9 @@ def _build(args: argparse.Namespace) -> int:
             reuse,
             rendered=start_index if config.search else None,
         )
+        # What the build made lives until the pages are committed: the collector need not
+        # walk it again (one pass over it took 1.5 s at 100,000 events).
+        gc.freeze()
         problems += result.diagnostics
         if not has_errors(problems):
             write_site(output, result.pages)
@@ -216,6 +220,7 @@ def _build(args: argparse.Namespace) -> int:
     except (OutputError, SearchError) as exc:
         problems.append(error(config.output_dir, 0, str(exc)))
     finally:
+        gc.unfreeze()
         cache.close()
         if staging is not None:
             staging.discard()  # unless write_site swapped it in: a failed build writes nothing

@@ -14,6 +14,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ R = TypeVar("R")
 MIN_ITEMS = 400
 
 _job: tuple[Any, Callable[[Any, Any], Any]] | None = None
+_frozen = 0  # depth of collector_frozen() blocks
 
 
 def default_workers() -> int:
@@ -54,13 +56,26 @@ def map_chunks(
     _job = (state, function)
     # The workers' garbage collector leaves what they inherit alone (the timeline, the
     # bodies): its full passes over all of it cost time and copied the pages it touched.
-    gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with collector_frozen(), multiprocessing.get_context("fork").Pool(workers) as pool:
             yield from pool.imap(_run, chunks, chunksize=1)
     finally:
         _job = None
-        gc.unfreeze()
+
+
+@contextmanager
+def collector_frozen() -> Iterator[None]:
+    """Leave the objects that exist now out of the garbage collector's passes until the
+    outermost of these blocks ends (``gc.freeze`` itself does not nest)."""
+    global _frozen
+    gc.freeze()
+    _frozen += 1
+    try:
+        yield
+    finally:
+        _frozen -= 1
+        if not _frozen:
+            gc.unfreeze()
 
 
 def even_chunks(items: Sequence[T], workers: int) -> list[Sequence[T]]:

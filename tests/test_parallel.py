@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from generator.build import build
 from generator.cache import Cache
 from generator.config import Config
-from generator.parallel import MIN_ITEMS, Background
+from generator.parallel import MIN_ITEMS, Background, collector_frozen
 from tests.helpers import event, sources
 
 E = "content/events/"
@@ -47,6 +48,17 @@ def test_workers_change_nothing_but_speed() -> None:
         "content/events/e0499.md:9: link to 'e0500.md' points to no event or actor file; "
         "check the file name",
     ]
+
+
+def test_frozen_blocks_nest_and_a_build_leaves_nothing_frozen() -> None:
+    assert gc.get_freeze_count() == 0
+    with collector_frozen():
+        with collector_frozen():
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0  # the outer block still holds them
+    assert gc.get_freeze_count() == 0
+    build(Config(), sources(corpus(MIN_ITEMS + 10)), workers=2)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 
 def test_the_calendar_made_on_workers_and_read_from_the_cache_is_the_same(tmp_path: Path) -> None:
