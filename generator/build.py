@@ -15,7 +15,6 @@ import dataclasses
 import gc
 import hashlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
@@ -33,7 +32,7 @@ from generator.markup import Body, place_links, render_markdown, summary_from_ht
 from generator.model import Actor, Event, Timeline, entry_from_json, entry_to_json
 from generator.output import MemorySink, PageSink
 from generator.pagecache import PageReuse
-from generator.parallel import collector_frozen, map_chunks
+from generator.parallel import collector_frozen, collector_paused, map_chunks
 from generator.render import render_site
 from generator.sources import SourceFile, Sources, decode
 
@@ -199,22 +198,6 @@ def with_summaries(entries: Sequence[Entry], bodies: Mapping[str, str]) -> list[
     ]
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """For the stages that make hundreds of thousands of small objects in no cycle (the
-    entries, their summaries, the links). The garbage collector's full passes over them
-    grow with the model and run more often as it grows: at 100,000 events they were a
-    fifth of linking's time and three quarters of the parent's while reading entries.
-    Not around Markdown, which leaves cycles behind when it runs in this process."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
 def build(
     config: Config,
     sources: Sources,
@@ -229,7 +212,7 @@ def build(
     kept in memory (see output.py). ``reuse`` keeps unchanged pages (see pagecache.py).
     ``rendered`` is told the paths of the pages once they are all made without error,
     before the exports: the CLI starts the search index then."""
-    with _collector_paused():
+    with collector_paused():
         events, actors, problems = read_entries(config, sources, drafts, workers, cache)
     # Parsed now, the content files' bytes are let go (unless the caller keeps them): they
     # are 300 MB at 100,000 events, and the render workers would start with a copy.
@@ -239,7 +222,7 @@ def build(
     with collector_frozen():
         bodies, found = render_bodies(config, [*events, *actors], cache, workers)
         problems += found
-        with _collector_paused():
+        with collector_paused():
             entries = with_summaries([*events, *actors], bodies)
             timeline, found = link(
                 [e for e in entries if isinstance(e, Event)],

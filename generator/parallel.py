@@ -78,6 +78,22 @@ def collector_frozen() -> Iterator[None]:
             gc.unfreeze()
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """For the stages that make hundreds of thousands of small objects in no cycle (the
+    entries, their summaries, the links). The garbage collector's full passes over them
+    grow with the model and run more often as it grows: at 100,000 events they were a
+    fifth of linking's time and three quarters of the parent's while reading entries.
+    Not around Markdown, which leaves cycles behind when it runs in this process."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def even_chunks(items: Sequence[T], workers: int) -> list[Sequence[T]]:
     """A few chunks per worker, which evens out their load."""
     size = -(-len(items) // (workers * 4))
