@@ -8,6 +8,7 @@ can name a theme's version explicitly (``{% extends "default/base.html" %}``).
 from __future__ import annotations
 
 import posixpath
+import secrets
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup
+from jinja2 import nodes
+from markupsafe import Markup, escape
 
 from generator import __version__
 from generator import messages as M
@@ -219,6 +221,7 @@ class SiteRenderer:
         self.env.globals["timeline_links"] = timeline.links
         self.env.globals["card"] = self.card
         self.cards: dict[str, dict[tuple[str, int], Markup]] = {}  # by event slug
+        self.level_free: dict[str, dict[tuple[object, ...], str]] = {}  # see _card_html
         self.made: list[Card] | None = None  # cards rendered, when they are wanted back
         self.problems: dict[tuple[str, int, str], Diagnostic] = {}
         self.pages: dict[str, bytes] = {}
@@ -227,18 +230,57 @@ class SiteRenderer:
     def card(self, context: jinja2.runtime.Context, event: Event, heading: int = 4) -> Markup:
         """partials/card.html for ``event``: an event's card shows on its year's page, its
         actors', tags' and place's pages and the home page, so each card is rendered once
-        per folder depth and heading level, then reused."""
+        per folder depth and heading level (or once, see ``_card_html``), then reused."""
         root = context["root"]
         cards = self.cards.setdefault(event.slug, {})
         found = cards.get((root, heading))
         if found is None:
-            template = self.env.get_template("partials/card.html")
-            links = self.timeline.links[event.slug]
-            found = Markup(template.render(event=event, links=links, heading=heading, root=root))
-            cards[(root, heading)] = found
+            found = Markup(self._card_html(event, root, heading))
+            # Each copy is kept only when wanted back; else, made in a moment from the one
+            # rendered, it would be most of a render worker's memory.
+            if self.made is not None or not self.card_slots:
+                cards[(root, heading)] = found
             if self.made is not None:
                 self.made.append((event.slug, (root, heading), found))
         return found
+
+    def _card_html(self, event: Event, root: str, heading: int) -> str:
+        template = self.env.get_template("partials/card.html")
+        links = self.timeline.links[event.slug]
+        values = {"root": root, "heading": heading}
+        slots = self.card_slots
+        if not slots:
+            return template.render(event=event, links=links, **values)
+        # An event's card shows on pages at two folder depths and three heading levels:
+        # rendered once with stand-ins, each copy is a replacement (a fifth of a
+        # 10,000-event site's template time went to rendering the copies).
+        made = self.level_free.setdefault(event.slug, {})
+        key = tuple(value for name, value in values.items() if name not in slots)
+        text = made.get(key)
+        if text is None:
+            text = template.render(event=event, links=links, **(values | slots))
+            made[key] = text
+        for name, stand_in in slots.items():
+            text = text.replace(stand_in, str(escape(values[name])))
+        return text
+
+    @cached_property
+    def card_slots(self) -> dict[str, str]:
+        """Stand-ins for ``root`` and ``heading`` in a card rendered once for every page,
+        for those that partials/card.html only prints (the default theme's prints the
+        level and uses the root only through ``url()``, whose links start with it). Random
+        words, so no content holds them; the root's ends in "/" as a root does. A
+        variable the template does anything else with (tests it, computes with it, hands
+        it to another template) has none: each of its values is rendered."""
+        try:
+            assert self.env.loader is not None
+            source, _, _ = self.env.loader.get_source(self.env, "partials/card.html")
+            tree = self.env.parse(source)
+        except jinja2.TemplateError:
+            return {}  # reported where a card is rendered
+        word = f"timeline-{secrets.token_hex(8)}"
+        slots = {"root": f"{word}-root/", "heading": f"{word}-level"}
+        return {name: slot for name, slot in slots.items() if only_printed(tree, name)}
 
     def context(self, job: PageJob) -> dict[str, Any]:
         """Everything ``job``'s template receives besides the globals."""
@@ -528,7 +570,32 @@ def _render_chunk(
                 fresh[job.path] = (fingerprint, notes_of(places))
         if len(renderer.cards) > MAX_CARDS:
             renderer.cards.clear()
+            renderer.level_free.clear()
     return part.batch(), renderer.problems, fresh, made or []
+
+
+def only_printed(tree: nodes.Template, name: str) -> bool:
+    """Whether the template ``tree`` uses the variable ``name`` only to print it, as it
+    is or with a constant default (``{{ name }}``, ``{{ name | default(4) }}``), and
+    includes, imports and extends no other template (which would see it too)."""
+    if any(tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))):
+        return False
+    printed: set[int] = set()
+    for output in tree.find_all(nodes.Output):
+        for shown in output.nodes:
+            if (
+                isinstance(shown, nodes.Filter)
+                and shown.name == "default"
+                and all(isinstance(arg, nodes.Const) for arg in shown.args)
+                and not shown.kwargs
+                and shown.dyn_args is None
+                and shown.dyn_kwargs is None
+                and shown.node is not None
+            ):
+                shown = shown.node
+            if isinstance(shown, nodes.Name) and shown.name == name:
+                printed.add(id(shown))
+    return all(id(node) in printed for node in tree.find_all(nodes.Name) if node.name == name)
 
 
 def static_files(sources: Sources) -> Iterator[tuple[str, bytes]]:

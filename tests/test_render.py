@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
+import pytest
+
 from generator.build import build
 from generator.config import parse_config
+from generator.render import only_printed
 from generator.sources import load_sources
 from tests.conftest import write_files
-from tests.helpers import build_files, event
+from tests.helpers import build_files, default_theme, event
 
 E = "content/events/"
 
@@ -104,3 +108,72 @@ def test_missing_summaries_come_from_the_first_paragraph() -> None:
     assert result.timeline is not None
     assert [e.summary for e in result.timeline.events] == ["First one.", "Given."]
     assert '<p class="summary">First one.</p>' in result.pages["index.html"].decode()
+
+
+def _card_site() -> dict[str, str]:
+    """Events whose cards show on the home page, year, actor, tag and place pages, and
+    on later pages of lists (page_size 10): every folder depth and heading level."""
+    return {
+        f"{E}e{i:02}.md": event(
+            f'E{i} <&> "{i}"',
+            f"2023-0{1 + i % 9}",
+            actors="[Ann, Bo]",
+            tags=f"[t{i % 2}]",
+            places="[Rome]",
+        )
+        for i in range(25)
+    }
+
+
+def test_a_card_rendered_once_for_all_pages_equals_one_rendered_for_each() -> None:
+    """The default card is rendered once an event, with stand-ins for its root and heading
+    level; a card template that uses them otherwise is rendered for each page kind. The
+    same card with such a use that prints nothing must give the very same site."""
+    config, _ = parse_config("page_size = 10\n")
+    default = default_theme().templates["partials/card.html"][0]
+    assert default.endswith("\n")
+    # The same output, but testing both variables: no stand-ins.
+    each = default + "{% if heading is number and root is string %}{% endif %}"
+    once = build_files(_card_site(), config)
+    every = build_files(_card_site(), config, templates={"partials/card.html": each})
+    assert once.ok and every.ok, (once.diagnostics, every.diagnostics)
+    assert once.pages == every.pages
+    tag_pages = [p for p in once.pages if p.startswith("tags/t0/")]
+    assert "tags/t0/page/2/index.html" in tag_pages  # cards at two depths
+    assert b'<h4 class="card-title"><a href="../../../../events/' in once.pages[tag_pages[-1]]
+    assert b'<h5 class="card-title"><a href="../../events/' in once.pages["actors/ann/index.html"]
+    assert b'<h3 class="card-title"><a href="../../events/' in once.pages["years/2023/index.html"]
+
+
+def test_a_card_template_computing_with_its_level_gets_each_level() -> None:
+    card = '<h{{ heading + 1 }} data-root="{{ root | length }}">{{ event.title }}</h>\n'
+    result = build_files(_card_site(), templates={"partials/card.html": card})
+    assert result.ok, result.diagnostics
+    assert b'<h4 data-root="6">E0' in result.pages["years/2023/index.html"]
+    assert b'<h5 data-root="6">E0' in result.pages["tags/t0/index.html"]
+    assert b'<h6 data-root="6">E0' in result.pages["actors/ann/index.html"]
+    assert b'<h5 data-root="0">E0' in result.pages["index.html"]
+
+
+@pytest.mark.parametrize(
+    ("template", "printed"),
+    [
+        ("", True),
+        ("<h{{ heading }}>", True),
+        ("<h{{ heading | default(4) }}>{{ heading }}", True),
+        ("{{ heading + 1 }}", False),
+        ("{{ heading ~ '' }}", False),
+        ("{% if heading > 3 %}x{% endif %}", False),
+        ("{{ heading | default(level) }}", False),
+        ("{{ heading | int }}", False),
+        ("{% set heading = 2 %}{{ heading }}", False),
+        ("{% for heading in [1] %}{{ heading }}{% endfor %}", False),
+        ("{% macro m(heading) %}{{ heading }}{% endmacro %}", False),
+        ("{{ heading }}{% include 'other.html' %}", False),
+        ('{% extends "base.html" %}', False),
+        ("{% import 'm.html' as m %}", False),
+    ],
+)
+def test_only_printed_finds_any_other_use(template: str, printed: bool) -> None:
+    tree = jinja2.Environment().parse(template)
+    assert only_printed(tree, "heading") is printed
