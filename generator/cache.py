@@ -24,7 +24,6 @@ import markdown
 from generator import __version__
 from generator.config import Config
 from generator.markup import MARKUP_REVISION
-from generator.output import walk_files
 from generator.sources import Sources
 
 CACHE_DIR = ".timeline-cache"
@@ -56,25 +55,6 @@ def inputs_fingerprint(config: Config, sources: Sources, drafts: bool) -> str:
     for name, data in files:
         digest.update(len(name).to_bytes(8, "little") + name.encode("utf-8", "surrogatepass"))
         digest.update(len(data).to_bytes(8, "little") + data)
-    return digest.hexdigest()
-
-
-def folder_fingerprint(folder: Path) -> str:
-    """A hash of the names, sizes, modification times and inodes of the files under
-    ``folder``: it changes when anyone touches the output after a build."""
-    digest = hashlib.blake2b(digest_size=20)
-    try:
-        for name, entry in sorted(walk_files(folder)):
-            if not entry.is_file():
-                continue
-            info = entry.stat()
-            digest.update(
-                f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\n".encode(
-                    "utf-8", "surrogatepass"
-                )
-            )
-    except OSError:
-        return ""
     return digest.hexdigest()
 
 
@@ -131,9 +111,10 @@ class Cache:
             return last[1]
         return None
 
-    def record(self, inputs: str, output: Path, pages: object = None) -> None:
-        state = folder_fingerprint(output)
-        self.put_many({"last-build": [inputs, state], _PAGES: [state, pages]})
+    def record(self, inputs: str, output_state: str, pages: object = None) -> None:
+        """Note a build's inputs, the state it left the output in (its
+        ``folder_fingerprint``) and what ``pages`` says of its pages."""
+        self.put_many({"last-build": [inputs, output_state], _PAGES: [output_state, pages]})
 
     def close(self) -> None:
         if self.db is not None:

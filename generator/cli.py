@@ -15,7 +15,7 @@ from pathlib import Path
 from generator import __version__
 from generator import messages as M
 from generator.build import BuildResult, build
-from generator.cache import CACHE_DIR, Cache, folder_fingerprint, inputs_fingerprint
+from generator.cache import CACHE_DIR, Cache, inputs_fingerprint
 from generator.config import CONFIG_NAME, Config, parse_config, with_overrides
 from generator.dates import DateError, parse_date
 from generator.diagnostics import Diagnostic, Severity, error, has_errors
@@ -162,9 +162,10 @@ def _build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     root, config, problems = load_config(args)
     output = root / config.output_dir
+    output_state = ""
     if not has_errors(problems):  # refuse a bad output folder before the work, not after
         try:
-            check_output_folder(output, root, _protected(root, config))
+            output_state = check_output_folder(output, root, _protected(root, config))
         except OutputError as exc:
             problems.append(error(config.output_dir, 0, str(exc)))
     if has_errors(problems):
@@ -175,7 +176,6 @@ def _build(args: argparse.Namespace) -> int:
     staging: Staging | None = None
     try:
         inputs = inputs_fingerprint(config, sources, args.drafts)
-        output_state = folder_fingerprint(output)
         if not found and cache.up_to_date(inputs, output_state):
             _say(
                 args,
@@ -214,8 +214,7 @@ def _build(args: argparse.Namespace) -> int:
         # walk it again (one pass over it took 1.5 s at 100,000 events).
         with collector_frozen():
             if not has_errors(problems):
-                write_site(output, result.pages)
-                cache.record(inputs, output, reuse.record())
+                cache.record(inputs, write_site(output, result.pages), reuse.record())
     except (OutputError, SearchError) as exc:
         problems.append(error(config.output_dir, 0, str(exc)))
     finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import filecmp
+import hashlib
 import os
 import shutil
 import tempfile
@@ -34,8 +35,9 @@ class OutputError(Exception):
     """The output folder cannot be used; the message says why and what to do."""
 
 
-def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path]) -> None:
-    """Refuse folders whose replacement would destroy sources or someone else's files.
+def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path]) -> str:
+    """Refuse folders whose replacement would destroy sources or someone else's files;
+    return the folder's ``folder_fingerprint``, from the same walk.
 
     ``protected`` names folders of the site (content, templates, themes...) by setting."""
     out = output.resolve()
@@ -49,17 +51,47 @@ def check_output_folder(output: Path, root: Path, protected: Mapping[str, Path])
     if out.exists() and not out.is_dir():
         raise OutputError(M.OUTPUT_NOT_FOLDER(output=output))
     if not out.is_dir() or not any(out.iterdir()):
-        return
+        return folder_fingerprint(out)
     manifest = out / MANIFEST
     if not manifest.is_file():
         raise OutputError(M.OUTPUT_NOT_OURS(output=output))
     owned = set(manifest.read_text("utf-8").splitlines()) | {MANIFEST}
-    foreign = sorted(name for name, _ in walk_files(out) if name not in owned)
+    found = list(walk_files(out))
+    foreign = sorted(name for name, _ in found if name not in owned)
     if foreign:
         shown = ", ".join(foreign[:5]) + (
             f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
         )
         raise OutputError(M.OUTPUT_FOREIGN(output=output, files=shown))
+    try:
+        return _fingerprint(found)
+    except OSError:
+        return ""
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """A hash of the names, sizes, modification times and inodes of the files under
+    ``folder``: it changes when anyone touches the output after a build. "" when the
+    folder cannot be read."""
+    try:
+        return _fingerprint(walk_files(folder))
+    except OSError:
+        return ""
+
+
+def _fingerprint(found: Iterable[tuple[str, os.DirEntry[str]]]) -> str:
+    """``folder_fingerprint`` of the files and links ``walk_files`` found."""
+    digest = hashlib.blake2b(digest_size=20)
+    for name, entry in sorted(found, key=lambda item: item[0]):
+        if not entry.is_file():
+            continue
+        info = entry.stat()
+        digest.update(
+            f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\n".encode(
+                "utf-8", "surrogatepass"
+            )
+        )
+    return digest.hexdigest()
 
 
 class PageSink(Protocol):
@@ -173,6 +205,7 @@ class Staging:
         self.reused = spare is not None and _move_folder(spare, self.folder)
         self.folder.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
         self.committed = False
+        self.fingerprint = ""  # the output's folder_fingerprint once committed
         self._folders: set[Path] = {self.folder}  # made already, by this process
         self._finishing: tuple[Background, str] | None = None  # see begin_finish
 
@@ -264,7 +297,7 @@ class Staging:
             self._wait()
             if finish is not None:
                 finish(self.folder)
-            _write_manifest(self.folder)
+            self.fingerprint = _write_manifest(self.folder)
             _swap(self.folder, self.output, self.spare)
         except BaseException:
             self.discard()
@@ -325,18 +358,20 @@ def write_site(
     pages: Mapping[str, bytes],
     finish: Callable[[Path], None] | None = None,
     finish_keeps: str | None = None,
-) -> None:
+) -> str:
     """Replace ``output`` by exactly ``pages`` (and what ``finish`` adds to the staged
     folder, such as a search index, which may keep files of the folder ``finish_keeps``);
     on any failure the old output stays. Pages a build already wrote into a staging
-    folder for ``output`` are not written again."""
+    folder for ``output`` are not written again. Returns the new output's
+    ``folder_fingerprint``."""
     if isinstance(pages, StagedPages) and pages.staging.output == output.resolve():
         pages.staging.commit(finish, pages.paths, finish_keeps)
-        return
+        return pages.staging.fingerprint
     with Staging(output) as staging:
         for path in sorted(pages):
             staging.put(path, pages[path])
         staging.commit(finish)
+    return staging.fingerprint
 
 
 def _stays_inside(path: str) -> bool:
@@ -385,10 +420,16 @@ def walk_files(folder: Path | str, prefix: str = "") -> Iterator[tuple[str, os.D
                 yield f"{prefix}{entry.name}", entry
 
 
-def _write_manifest(staging: Path) -> None:
-    """The list of every file the build wrote, so the next build knows what it owns."""
-    names = sorted(name for name, entry in walk_files(staging) if entry.is_file())
+def _write_manifest(staging: Path) -> str:
+    """The list of every file the build wrote, so the next build knows what it owns.
+    Returns the folder's fingerprint, from the same walk: the swap only renames the
+    folder, so it is the output's after the swap."""
+    found = [(name, entry) for name, entry in walk_files(staging) if entry.is_file()]
+    names = sorted(name for name, _ in found)
     (staging / MANIFEST).write_text("".join(f"{n}\n" for n in names), "utf-8")
+    with os.scandir(staging) as entries:
+        found += [(MANIFEST, entry) for entry in entries if entry.name == MANIFEST]
+    return _fingerprint(found)
 
 
 def _swap(staging: Path, output: Path, spare: Path | None = None) -> None:

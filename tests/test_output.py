@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import MANIFEST, OutputError, Staging, check_output_folder, write_site
+from generator.output import (
+    MANIFEST,
+    OutputError,
+    Staging,
+    check_output_folder,
+    folder_fingerprint,
+    write_site,
+)
 from tests.conftest import snapshot
 
 
@@ -114,3 +121,16 @@ def test_a_staging_folder_left_without_commit_is_removed(tmp_path: Path) -> None
         staging.put("index.html", b"x")
         staging.put("../escape.html", b"x")
     assert sorted(tmp_path.iterdir()) == []
+
+
+def test_the_fingerprint_of_a_write_is_the_one_read_back(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    assert check_output_folder(out, tmp_path, {}) == folder_fingerprint(out) == ""
+    written = write_site(out, {"index.html": b"x", "a/b/index.html": b"y"})
+    assert written == folder_fingerprint(out) == check_output_folder(out, tmp_path, {})
+    again = write_site(out, {"index.html": b"x", "a/b/index.html": b"y"})
+    assert again == folder_fingerprint(out) != written  # a new manifest
+    (out / "a" / "b" / "index.html").write_bytes(b"z")
+    assert folder_fingerprint(out) != again
+    (out / MANIFEST).write_bytes((out / MANIFEST).read_bytes() + b"\n")
+    assert folder_fingerprint(out) == check_output_folder(out, tmp_path, {})
