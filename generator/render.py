@@ -280,7 +280,12 @@ class SiteRenderer:
             return {}  # reported where a card is rendered
         word = f"timeline-{secrets.token_hex(8)}"
         slots = {"root": f"{word}-root/", "heading": f"{word}-level"}
-        return {name: slot for name, slot in slots.items() if only_printed(tree, name)}
+        via = {"root": ("url",)}  # url() starts each link with the root
+        return {
+            name: slot
+            for name, slot in slots.items()
+            if only_printed(tree, name, via.get(name, ()))
+        }
 
     def context(self, job: PageJob) -> dict[str, Any]:
         """Everything ``job``'s template receives besides the globals."""
@@ -574,28 +579,51 @@ def _render_chunk(
     return part.batch(), renderer.problems, fresh, made or []
 
 
-def only_printed(tree: nodes.Template, name: str) -> bool:
+# Blocks whose output the template can change or reuse before it reaches the page.
+_CAPTURING = (nodes.FilterBlock, nodes.AssignBlock, nodes.Macro, nodes.CallBlock, nodes.Block)
+
+
+def only_printed(tree: nodes.Template, name: str, via: tuple[str, ...] = ()) -> bool:
     """Whether the template ``tree`` uses the variable ``name`` only to print it, as it
     is or with a constant default (``{{ name }}``, ``{{ name | default(4) }}``), and
-    includes, imports and extends no other template (which would see it too)."""
+    includes, imports and extends no other template (which would see it too). ``via``
+    names functions that read ``name`` from the context (``url`` reads ``root``): a call
+    of one counts as a use, and as printed only when what it returns is printed as it is.
+    A use inside a block whose output can be filtered, captured or called (``filter``,
+    ``set`` blocks, macros, ``call``, ``block``) is never only printed."""
     if any(tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))):
+        return False
+    watched = {name, *via}
+    if any(
+        node.name in watched
+        for block in tree.find_all(_CAPTURING)
+        for node in block.find_all(nodes.Name)
+    ):
         return False
     printed: set[int] = set()
     for output in tree.find_all(nodes.Output):
         for shown in output.nodes:
-            if (
-                isinstance(shown, nodes.Filter)
-                and shown.name == "default"
-                and all(isinstance(arg, nodes.Const) for arg in shown.args)
-                and not shown.kwargs
-                and shown.dyn_args is None
-                and shown.dyn_kwargs is None
-                and shown.node is not None
-            ):
-                shown = shown.node
-            if isinstance(shown, nodes.Name) and shown.name == name:
+            shown = _without_constant_default(shown)
+            if isinstance(shown, nodes.Call) and isinstance(shown.node, nodes.Name):
+                shown = shown.node if shown.node.name in via else shown
+            if isinstance(shown, nodes.Name) and shown.name in watched:
                 printed.add(id(shown))
-    return all(id(node) in printed for node in tree.find_all(nodes.Name) if node.name == name)
+    return all(id(node) in printed for node in tree.find_all(nodes.Name) if node.name in watched)
+
+
+def _without_constant_default(node: nodes.Expr) -> nodes.Expr:
+    """``x`` for ``x | default(constant)``, else ``node`` itself."""
+    if (
+        isinstance(node, nodes.Filter)
+        and node.name == "default"
+        and all(isinstance(arg, nodes.Const) for arg in node.args)
+        and not node.kwargs
+        and node.dyn_args is None
+        and node.dyn_kwargs is None
+        and node.node is not None
+    ):
+        return node.node
+    return node
 
 
 def static_files(sources: Sources) -> Iterator[tuple[str, bytes]]:

@@ -145,6 +145,20 @@ def test_a_card_rendered_once_for_all_pages_equals_one_rendered_for_each() -> No
     assert b'<h3 class="card-title"><a href="../../events/' in once.pages["years/2023/index.html"]
 
 
+def test_a_card_template_changing_its_printed_level_or_links_gets_each_page_s_own() -> None:
+    card = (
+        "{% filter lower %}<H{{ heading }}>{% endfilter %}"
+        '<a data-up="{{ url("events/" ~ event.slug ~ "/") | upper }}">{{ event.title }}</a>\n'
+    )
+    config, _ = parse_config("page_size = 10\n")
+    result = build_files(_card_site(), config, templates={"partials/card.html": card})
+    assert result.ok, result.diagnostics
+    assert b'<h5><a data-up="../../EVENTS/E00/INDEX.HTML">' in result.pages["actors/ann/index.html"]
+    assert b'<h3><a data-up="../../EVENTS/E00/INDEX.HTML">' in result.pages["years/2023/index.html"]
+    later = result.pages["tags/t0/page/2/index.html"]
+    assert later.count(b'<h4><a data-up="../../../../EVENTS/E') == 3  # 13 cards, 10 a page
+
+
 def test_a_card_template_computing_with_its_level_gets_each_level() -> None:
     card = '<h{{ heading + 1 }} data-root="{{ root | length }}">{{ event.title }}</h>\n'
     result = build_files(_card_site(), templates={"partials/card.html": card})
@@ -172,8 +186,40 @@ def test_a_card_template_computing_with_its_level_gets_each_level() -> None:
         ("{{ heading }}{% include 'other.html' %}", False),
         ('{% extends "base.html" %}', False),
         ("{% import 'm.html' as m %}", False),
+        # Printed, but into output the template changes or reuses before the page.
+        ("{% filter upper %}{{ heading }}{% endfilter %}", False),
+        ("{% set x %}{{ heading }}{% endset %}{{ x | upper }}", False),
+        ("{% macro m() %}{{ heading }}{% endmacro %}{{ m() | upper }}", False),
+        ("{% call cycler() %}{{ heading }}{% endcall %}", False),
+        ("{% block b %}{{ heading }}{% endblock %}{{ self.b() | upper }}", False),
+        ("{% filter upper %}{{ other }}{% endfilter %}{{ heading }}", True),
     ],
 )
 def test_only_printed_finds_any_other_use(template: str, printed: bool) -> None:
     tree = jinja2.Environment().parse(template)
     assert only_printed(tree, "heading") is printed
+
+
+def test_the_default_card_only_prints_its_level_and_links() -> None:
+    """So the default theme renders each event's card once, not once per page kind."""
+    tree = jinja2.Environment().parse(default_theme().templates["partials/card.html"][0])
+    assert only_printed(tree, "heading")
+    assert only_printed(tree, "root", via=("url",))
+
+
+@pytest.mark.parametrize(
+    ("template", "printed"),
+    [
+        ('<a href="{{ url(event.slug) }}">{{ url("x/") | default("") }}', True),
+        ("{{ url('x/') | upper }}", False),
+        ("{{ url('x/') ~ '#top' }}", False),
+        ("{% if url('x/') %}{% endif %}", False),
+        ("{% set link = url %}{{ link('x/') }}", False),
+        ("{{ url(url('x/')) }}", False),
+        ("{% filter upper %}{{ url('x/') }}{% endfilter %}", False),
+        ("{{ root }}{{ url('x/') }}", True),
+    ],
+)
+def test_a_function_reading_the_root_counts_as_a_use_of_it(template: str, printed: bool) -> None:
+    tree = jinja2.Environment().parse(template)
+    assert only_printed(tree, "root", via=("url",)) is printed
