@@ -315,23 +315,27 @@ class MarkdownRenderer:
         return place_links(body, source, first_line, self.pages, self.unsafe_html)
 
 
+# Made once: nh3.clean() builds its sanitizer from the options on every call, which was
+# a third of the time of sanitising a 10,000-event site's bodies.
+_CLEANER = nh3.Cleaner(
+    generic_attribute_prefixes={"data-"},
+    attributes={
+        "*": {"id", "class", "title", "lang", "dir"},
+        "a": {"href", "hreflang"},
+        "img": {"src", "alt", "width", "height"},
+        "td": {"align", "colspan", "rowspan"},
+        "th": {"align", "colspan", "rowspan", "scope"},
+        "ol": {"start"},
+        "abbr": {"title"},
+    },
+    url_schemes={"http", "https", "mailto", SOURCE_SCHEME},
+    link_rel="noopener noreferrer",
+)
+
+
 def sanitize(fragment: str) -> str:
     """Keep formatting, drop scripts, event handlers and unsafe URL schemes."""
-    return nh3.clean(
-        fragment,
-        generic_attribute_prefixes={"data-"},
-        attributes={
-            "*": {"id", "class", "title", "lang", "dir"},
-            "a": {"href", "hreflang"},
-            "img": {"src", "alt", "width", "height"},
-            "td": {"align", "colspan", "rowspan"},
-            "th": {"align", "colspan", "rowspan", "scope"},
-            "ol": {"start"},
-            "abbr": {"title"},
-        },
-        url_schemes={"http", "https", "mailto", SOURCE_SCHEME},
-        link_rel="noopener noreferrer",
-    )
+    return _CLEANER.clean(fragment)
 
 
 def summary_from_html(fragment: str) -> str:
