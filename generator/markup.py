@@ -22,6 +22,7 @@ the two on generated text).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import posixpath
 import re
@@ -44,8 +45,8 @@ from generator.diagnostics import Diagnostic, error
 
 EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
 # Part of the build cache's keys: raise it with every change that could change a body's HTML.
-# 2: smarty's patterns applied by _Typography.
-MARKUP_REVISION = 2
+# 2: smarty's patterns applied by _Typography. 3: placeholders hold the body's link mark.
+MARKUP_REVISION = 3
 _TOC_MARKER = "[TOC]"  # the toc extension's default
 SUMMARY_LENGTH = 300
 # Every event and actor page sits two folders deep (events/<slug>/index.html), so a body's
@@ -58,11 +59,13 @@ _PARAGRAPH = re.compile(r"^<p>(.*?)</p>", re.S | re.M)
 _CONTAINERS = ("ul", "ol", "blockquote", "div", "table", "dl")
 
 
-# Links to other source files are rendered as placeholders ("timeline-source:<n>"), so a
-# body's HTML depends on its own text alone and can be cached; place_links() swaps in the
-# pages the files became, which needs the whole site.
+# Links to other source files are rendered as placeholders, so a body's HTML depends on
+# its own text alone and can be cached; place_links() swaps in the pages the files
+# became, which needs the whole site. A placeholder ("timeline-source:<mark>.<n>") holds
+# a hash of the body's text, which that text cannot hold: the scheme's words written in
+# a body (in prose, in code) are never taken for one.
 SOURCE_SCHEME = "timeline-source"
-_PLACEHOLDER = re.compile(SOURCE_SCHEME + r":(\d+)")
+_PLACEHOLDER = re.compile(SOURCE_SCHEME + r":([0-9a-f]{16})\.(\d+)")
 
 # Python-Markdown's inline patterns by name in its registry: the regular expression each
 # has (a pattern whose expression is another, in another version, is always tried) and
@@ -96,23 +99,24 @@ class Body:
     html: str
     links: tuple[tuple[str, str, int], ...] = ()  # (url as written, content path, line)
     too_deep: bool = False
+    mark: str = ""  # in each placeholder of the body's links (see _PLACEHOLDER)
 
     def to_json(self) -> list[object]:
-        return [self.html, [list(link) for link in self.links], self.too_deep]
+        return [self.html, [list(link) for link in self.links], self.too_deep, self.mark]
 
     @staticmethod
     def from_json(value: object) -> Body | None:
         """The body a cache entry holds, or None when the entry is not one."""
-        if not isinstance(value, list) or len(value) != 3:
+        if not isinstance(value, list) or len(value) != 4:
             return None
-        text, links, too_deep = value
-        if not isinstance(text, str) or not isinstance(too_deep, bool):
+        text, links, too_deep, mark = value
+        if not all(isinstance(v, t) for v, t in ((text, str), (too_deep, bool), (mark, str))):
             return None
         try:
             found = tuple((str(u), str(t), int(n)) for u, t, n in links)
         except (TypeError, ValueError):
             return None
-        return Body(text, found, too_deep)
+        return Body(text, found, too_deep, mark)
 
 
 class _SourceLinks(Treeprocessor):
@@ -121,6 +125,7 @@ class _SourceLinks(Treeprocessor):
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
         self.source = ""
+        self.mark = ""
         self.found: list[tuple[str, str]] = []
 
     def run(self, root: etree.Element) -> None:
@@ -142,7 +147,7 @@ class _SourceLinks(Treeprocessor):
         here = posixpath.dirname(self.source)
         target = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
         self.found.append((url, target))
-        return f"{SOURCE_SCHEME}:{len(self.found) - 1}"
+        return f"{SOURCE_SCHEME}:{self.mark}.{len(self.found) - 1}"
 
 
 class _Typography(Treeprocessor):
@@ -252,6 +257,7 @@ class _Converter:
 
     def convert(self, text: str, source: str, first_line: int) -> Body:
         self.links.source = source
+        self.links.mark = mark = link_mark(text)
         self.links.found = []
         # toc looks for a paragraph that is its marker alone in the whole tree of every
         # body; a body whose text does not hold the marker cannot have one.
@@ -263,7 +269,12 @@ class _Converter:
         links = tuple(
             (url, target, _line_of(text, url, first_line)) for url, target in self.links.found
         )
-        return Body(rendered, links)
+        return Body(rendered, links, mark=mark)
+
+
+def link_mark(text: str) -> str:
+    """The mark of the placeholders in the body written as ``text``."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 _converter: _Converter | None = None
@@ -287,8 +298,8 @@ def place_links(
     problems: list[Diagnostic] = []
 
     def place(match: re.Match[str]) -> str:
-        index = int(match.group(1))
-        if index >= len(body.links):  # an author's own "timeline-source:" text
+        mark, index = match.group(1), int(match.group(2))
+        if mark != body.mark or index >= len(body.links):  # an author's own text
             return match.group(0)
         url, target, line = body.links[index]
         page = pages.get(target)

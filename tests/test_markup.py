@@ -14,6 +14,7 @@ from generator.markup import (
     EXTENSIONS,
     MarkdownRenderer,
     _SourceLinks,
+    link_mark,
     render_markdown,
     summary_from_html,
 )
@@ -76,6 +77,21 @@ def test_unresolved_link_is_reported_at_its_line() -> None:
     ]
 
 
+def test_the_link_placeholder_scheme_in_an_author_s_text_stays_as_written() -> None:
+    # The scheme's words as text, as a link, and as a placeholder of another body.
+    text = 'In `timeline-source:0` and timeline-source:0 and `href="timeline-source:0"`'
+    text += ", [y](timeline-source:0) and timeline-source:0123456789abcdef.0: [x](other.md)."
+    for unsafe_html in (False, True):
+        renderer = MarkdownRenderer(PAGES, unsafe_html)
+        html, problems = renderer.render(text, "content/events/this.md", 10)
+        assert problems == []
+        assert "<code>timeline-source:0</code> and timeline-source:0 and " in html
+        assert '<code>href="timeline-source:0"</code>' in html.replace("&quot;", '"')
+        assert '<a href="timeline-source:0"' in html
+        assert " and timeline-source:0123456789abcdef.0: " in html
+        assert '<a href="../../events/other/index.html"' in html
+
+
 def test_deep_nesting_does_not_crash() -> None:
     _, problems = render("> " * 3000 + "deep")
     assert problems == [] or "nested too deeply" in problems[0]
@@ -123,6 +139,7 @@ _PLAIN.treeprocessors.register(_PLAIN_LINKS, "source_links", 1)
 
 def assert_as_plain(text: str) -> None:
     _PLAIN_LINKS.found = []
+    _PLAIN_LINKS.mark = link_mark(text)
     expected = _PLAIN.reset().convert(text)
     assert render_markdown(text, "content/events/a.md", 1).html == expected
 
