@@ -20,7 +20,12 @@ from generator import messages as M
 from generator.diagnostics import Diagnostic, error
 from generator.parallel import map_chunks
 
-_LINK = re.compile(rb"""\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# The href or src of a start tag (no element has both), its other quoted values read
+# whole since a ">" may stand in one. Text never holds a raw "<", so an attribute shown
+# in a page's text (`<a href="x">` in a code block) is not taken for a link.
+_LINK = re.compile(
+    rb"""<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*?\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+)
 NOT_FOUND_PAGE = "404.html"
 MAX_RESOLVED = 200_000  # links remembered, about 30 MB
 

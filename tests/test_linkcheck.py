@@ -39,6 +39,20 @@ def test_broken_links_are_grouped_by_target_and_name_the_source() -> None:
     ]
 
 
+def test_only_the_links_of_tags_are_links() -> None:
+    pages = {
+        "index.html": b"<pre><code>&lt;a href=\"gone.html\"&gt; src='gone.png'</code></pre>"
+        b' <p>href="gone.html"</p> <a title="1 > 0" class=\'x\' href="missing.html">x</a>'
+        b' <img alt="a \'b\' > c" src="missing.png">',
+    }
+    assert messages(pages) == [
+        "index.html: broken link: index.html links to 'missing.html', "
+        "but the site has no missing.html",
+        "index.html: broken link: index.html links to 'missing.png', "
+        "but the site has no missing.png",
+    ]
+
+
 def test_the_same_link_from_other_folders_leads_elsewhere() -> None:
     pages = {
         "index.html": b'<a href="x.html">x</a>',
