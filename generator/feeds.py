@@ -22,7 +22,11 @@ ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NOT_IN_SITEMAP = ("404.html",)
-_LINK_ATTRIBUTE = re.compile(r"""(\s(?:href|src)=")([^"]*)(")""")
+# A start tag up to its link (its quoted values read whole, since a ">" may stand in
+# one): text never holds a raw "<", so an attribute written in prose or code is left be.
+_LINK_ATTRIBUTE = re.compile(
+    r"""(<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*?\s(?:href|src)=")([^"]*)(")"""
+)
 
 
 def site_url(base_url: str, path: str = "") -> str:

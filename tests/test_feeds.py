@@ -70,6 +70,23 @@ def test_feed_content_links_are_absolute() -> None:
     assert f'href="{BASE}events/a/index.html"' in (content["B"] or "")
 
 
+def test_an_attribute_written_in_a_body_s_text_is_left_as_written() -> None:
+    body = 'Write `<a href="x.html">` and `src="y.png"` with [A](a.md) and '
+    body += '![i](../../static/style.css "t>u").\n'
+    files = {
+        "content/events/a.md": event("A", "2023-01-01"),
+        "content/events/b.md": "---\ntitle: B\ndate: 2023-01-02\n---\n" + body,
+    }
+    result = build_files(files, Config(base_url=BASE))
+    assert result.ok, result.diagnostics  # the link check reads no link in the code either
+    feed = ET.fromstring(result.pages["feed.xml"])
+    content = {e.findtext(f"{A}title"): e.findtext(f"{A}content") for e in feed.iter(f"{A}entry")}
+    html = (content["B"] or "").replace("&quot;", '"')
+    assert '<code>&lt;a href="x.html"&gt;</code> and <code>src="y.png"</code>' in html
+    assert f'href="{BASE}events/a/index.html"' in html
+    assert f'src="{BASE}static/style.css"' in html
+
+
 def test_sitemap_lists_every_page_but_the_404_with_absolute_urls() -> None:
     result = build_files(_site(2), Config(base_url=BASE))
     root = ET.fromstring(result.pages["sitemap.xml"])
