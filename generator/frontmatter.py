@@ -18,6 +18,8 @@ from generator import messages as M
 from generator.diagnostics import Diagnostic, error
 
 Value = Union[None, str, list["Value"], dict[str, "Value"]]  # noqa: UP007 - recursive alias
+# Values in one file's front matter, an alias counted as the values it repeats.
+MAX_VALUES = 10_000
 
 try:  # the C parser is several times faster when libyaml is present
     _Loader: Any = yaml.CSafeLoader
@@ -111,10 +113,27 @@ def _parse_yaml(text: str, first_line: int) -> tuple[dict[str, Value], dict[str,
         )
     where: dict[str, int] = {}
     try:
+        if _expanded_size(root, {}) > MAX_VALUES:
+            raise _Problem(first_line, M.FM_TOO_MANY_VALUES(limit=MAX_VALUES))
         fields = _Walker(first_line, where).mapping(root, "")
     except RecursionError:
         raise _Problem(first_line, M.FM_TOO_DEEP()) from None
     return fields, where
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values ``node`` stands for, each alias counted as all it repeats: a few
+    lines of aliases can stand for billions, which the reader shares but the cache's
+    JSON, the page fingerprints and the templates would each write out."""
+    known = sizes.get(id(node))
+    if known is None:
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        known = sizes[id(node)] = 1 + sum(_expanded_size(child, sizes) for child in children)
+    return known
 
 
 class _Walker:

@@ -68,6 +68,11 @@ FM_TOO_DEEP = Message("fm-too-deep", "front matter is nested too deeply to read"
 FM_NOT_MAPPING = Message("fm-not-mapping", "front matter must be 'key: value' fields, one per line")
 FM_KEY_NOT_TEXT = Message("fm-key-not-text", "a field name must be plain text")
 FM_MERGE_KEY = Message("fm-merge-key", "YAML merge keys ('<<') are not supported in front matter")
+FM_TOO_MANY_VALUES = Message(
+    "fm-too-many-values",
+    "front matter holds more than {limit:,} values once its aliases (*name) are expanded; "
+    "write the values out, fewer of them",
+)
 FM_DUPLICATE_KEY = Message(
     "fm-duplicate-key", "'{key}' is given twice (first on line {first}); keep one"
 )

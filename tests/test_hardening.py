@@ -82,3 +82,22 @@ def test_huge_and_deep_files_end_in_a_clear_answer(site: MakeSite) -> None:
     assert "Traceback" not in result.err
     assert "content/events/huge.md:1: the file is 15.0 MB" in result.err
     assert snapshot(root / "output") == before
+
+
+def test_an_alias_bomb_in_front_matter_ends_in_a_clear_answer(site: MakeSite) -> None:
+    """A few lines of YAML aliases stand for billions of values: the reader shares them,
+    but every later stage (the cache's JSON, the templates) would write them all out."""
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    root = site(
+        {
+            "content/events/ok.md": "---\ntitle: OK\ndate: 2023\n---\n",
+            "content/events/bomb.md": "---\ntitle: B\ndate: 2023\n" + "\n".join(levels) + "\n---\n",
+        },
+    )
+    result = run_cli("build", cwd=root)
+    assert result.code == 1, result.err
+    assert "Traceback" not in result.err
+    assert "content/events/bomb.md:2: front matter holds more than 10,000 values" in result.err
+    assert not (root / "output").exists()
