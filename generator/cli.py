@@ -16,7 +16,7 @@ from generator import __version__
 from generator import messages as M
 from generator.build import BuildResult, build
 from generator.cache import CACHE_DIR, Cache, inputs_fingerprint
-from generator.config import CONFIG_NAME, Config, parse_config, with_overrides
+from generator.config import CONFIG_NAME, Config, base_url_ok, parse_config, with_overrides
 from generator.dates import DateError, parse_date
 from generator.diagnostics import Diagnostic, Severity, error, has_errors
 from generator.exports import left_out_of_calendar
@@ -143,6 +143,8 @@ def load_config(args: argparse.Namespace) -> tuple[Path, Config, list[Diagnostic
     if output:
         output = os.path.relpath(Path(output).resolve(), root)
     base_url = getattr(args, "base_url", None)
+    if base_url and not base_url_ok(base_url):
+        raise UsageError(f"--base-url: {M.CONFIG_BASE_URL()}")
     return root, with_overrides(config, output_dir=output, base_url=base_url), problems
 
 

@@ -123,10 +123,8 @@ def _check_semantics(config: Config, path: str, lines: dict[str, int]) -> list[D
 
     if config.date_order and config.date_order not in DATE_ORDERS:
         bad("date_order", M.CONFIG_CHOICE(key="date_order", choices=", ".join(DATE_ORDERS)))
-    if config.base_url:
-        parts = urlsplit(config.base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            bad("base_url", M.CONFIG_BASE_URL())
+    if config.base_url and not base_url_ok(config.base_url):
+        bad("base_url", M.CONFIG_BASE_URL())
     try:
         zoneinfo.ZoneInfo(config.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -142,6 +140,23 @@ def _check_semantics(config: Config, path: str, lines: dict[str, int]) -> list[D
         if not value.strip() or ".." in PurePosixPath(value.replace("\\", "/")).parts:
             bad(key, M.CONFIG_FOLDER(key=key))
     return problems
+
+
+def base_url_ok(value: str) -> bool:
+    """Whether ``value`` can start every absolute URL of the site: http(s), a host, and
+    nothing a page's path cannot follow (a query, a fragment) or that is no part of a URL
+    as written (spaces, quotes, angle brackets, backslashes, control characters)."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a malformed IPv6 host
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not parts.query
+        and not parts.fragment
+        and not re.search(r'[\x00-\x20\x7f"<>\\^`{|}?#]', value)
+    )
 
 
 def with_overrides(config: Config, **changes: Any) -> Config:

@@ -217,7 +217,9 @@ CONFIG_UNKNOWN = Message("config-unknown", "unknown key '{key}'; {fix}")
 CONFIG_TYPE = Message("config-type", "'{key}' must be {expected}, not {found}")
 CONFIG_CHOICE = Message("config-choice", "'{key}' must be one of {choices}")
 CONFIG_BASE_URL = Message(
-    "config-base-url", "'base_url' must be an absolute http(s) URL, like https://example.org/"
+    "config-base-url",
+    "'base_url' must be an absolute http(s) URL with no query, fragment or spaces, "
+    "like https://example.org/",
 )
 CONFIG_TIMEZONE = Message(
     "config-timezone", "unknown timezone '{zone}'; use an IANA name like Europe/Paris"

@@ -41,6 +41,8 @@ def test_console_script_is_installed() -> None:
         (["new", "Title"], "--date"),
         (["new", "Title", "--date", "someday"], "--date: 'someday' is not a date"),
         (["build", "--config", "missing.toml"], "no missing.toml here"),
+        (["build", "--base-url", "javascript:alert(1)//"], "--base-url: 'base_url' must be"),
+        (["build", "--base-url", "https://x.org/?p=1"], "no query, fragment or spaces"),
     ],
 )
 def test_usage_errors_exit_2(basic: Path, args: list[str], message: str) -> None:
@@ -48,6 +50,7 @@ def test_usage_errors_exit_2(basic: Path, args: list[str], message: str) -> None
     assert result.code == 2
     assert message in result.err
     assert "Traceback" not in result.err
+    assert not (basic / "output").exists()
 
 
 def test_build_prints_a_summary_and_quiet_silences_it(basic: Path) -> None:

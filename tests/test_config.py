@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from generator.config import Config, parse_config
+import json
+
+import pytest
+
+from generator.config import Config, base_url_ok, parse_config
 
 
 def problems(text: str) -> list[str]:
@@ -41,10 +45,39 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "timeline.toml:2: 'home_limit' must be an integer, not a boolean",
         "timeline.toml:7: 'unsafe_html' must be true or false, not an integer",
         "timeline.toml:3: 'date_order' must be one of dmy, mdy",
-        "timeline.toml:4: 'base_url' must be an absolute http(s) URL, like https://example.org/",
+        "timeline.toml:4: 'base_url' must be an absolute http(s) URL with no query, fragment "
+        "or spaces, like https://example.org/",
         "timeline.toml:5: unknown timezone 'Mars/Olympus'; use an IANA name like Europe/Paris",
         "timeline.toml:6: 'output_dir' must be a folder inside the site, without '..'",
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://example.org/", True),
+        ("http://example.org", True),
+        ("https://example.org/history/a%20b/", True),
+        ("https://[::1]:8000/", True),
+        ("https://例え.jp/歴史/", True),
+        ("example.org", False),
+        ("javascript:alert(1)//", False),
+        ("ftp://example.org/", False),
+        ("https:///path", False),
+        ("https://example.org/?", False),
+        ("https://example.org/?page=1", False),
+        ("https://example.org/#top", False),
+        ("https://example.org/a b/", False),
+        ('https://example.org/"onload="x', False),
+        ("https://example.org/<b>/", False),
+        ("https://example.org\\evil.org/", False),
+        ("https://example.org/\n", False),
+        ("https://[::1/", False),
+    ],
+)
+def test_a_base_url_must_start_every_absolute_url_of_the_site(url: str, ok: bool) -> None:
+    assert base_url_ok(url) is ok
+    assert bool(problems(f"base_url = {json.dumps(url)}")) is not ok
 
 
 def test_toml_syntax_error_names_the_line() -> None:
