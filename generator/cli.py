@@ -260,7 +260,7 @@ def _export_notes(args: argparse.Namespace, config: Config, result: BuildResult)
         shown = ", ".join(e.path for e in undated[:3]) + (" ..." if len(undated) > 3 else "")
         notes.append(
             f"Note: events.ics leaves out {len(undated)} events with no day "
-            f"(or a year before AD 1): {shown}"
+            f"(or a year outside AD 1-9999): {shown}"
         )
     for note in notes if not args.quiet else []:
         print(note, file=sys.stderr)

@@ -161,13 +161,20 @@ def test_event_pages_have_title_description_canonical_and_open_graph_tags() -> N
 
 def test_build_says_what_the_exports_left_out(site: MakeSite) -> None:
     root = site(
-        {"content/events/a.md": event("A", "2023-10"), "content/events/b.md": event("B", "2023")}
+        {
+            "content/events/a.md": event("A", "2023-10"),
+            "content/events/b.md": event("B", "2023"),
+            "content/events/c.md": event("C", "12023-01-01"),  # beyond RFC 5545's years
+        }
     )
     result = run_cli("build", cwd=root)
     assert result.code == 0, result.err
     notes = result.err.splitlines()
     assert notes[0].startswith("Note: no base_url, so feed.xml and sitemap.xml")
-    assert notes[1].startswith("Note: events.ics leaves out 2 events with no day")
+    assert notes[1] == (
+        "Note: events.ics leaves out 3 events with no day (or a year outside AD 1-9999): "
+        "content/events/b.md, content/events/a.md, content/events/c.md"
+    )
     with_url = run_cli("build", "--base-url", BASE, cwd=root)
     assert "feed.xml" not in with_url.err
     assert (root / "output" / "feed.xml").is_file() and (root / "output" / "sitemap.xml").is_file()
