@@ -200,9 +200,15 @@ OUTPUT_FOREIGN = Message(
 SEARCH_TIMEOUT = Message(
     "search-timeout", "the search indexer took more than {seconds} s and was stopped"
 )
+SEARCH_MISSING = Message(
+    "search-missing",
+    "the search indexer (pagefind) could not run: {reason}; is the 'pagefind[bin]' package "
+    "installed?",
+)
 SEARCH_FAILED = Message(
     "search-failed",
-    "the search indexer (pagefind) failed: {reason}; is the 'pagefind[bin]' package installed?",
+    "the search indexer (pagefind) failed: {reason}; set search = false in timeline.toml to "
+    "build without it",
 )
 SEARCH_NO_ROOM = Message(
     "search-no-room",

@@ -58,6 +58,8 @@ _READ_BY_PAGEFIND = re.compile(rb"data-pagefind|<(?:h1|img|title|meta)\b", re.I)
 # tags (a comment or script may hold "</article>").
 _OPAQUE = re.compile(rb"<(?:!|\?|script|style|template|textarea|xmp|plaintext|noscript)", re.I)
 _BODY = b"data-pagefind-body"
+# Pagefind skips a page without an <html> element (see searched_part).
+_HTML = re.compile(rb"<html[\s>]", re.I)
 # Pagefind's ready-made interfaces; the theme has its own small search box instead.
 _UNUSED = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
 
@@ -198,6 +200,14 @@ def _digest(parts: Mapping[str, bytes]) -> str:
 
 
 def searched_part(page: bytes) -> bytes:
+    """What Pagefind is given of a page: the page, or the part of it that Pagefind reads
+    (see ``_cut``), in an ``<html>`` element. HTML lets a page leave out its ``<html>``
+    tags (a theme's template may be a fragment), but Pagefind skips such a page."""
+    part = _cut(page)
+    return part if _HTML.search(part) else b"<html>" + part + b"</html>"
+
+
+def _cut(page: bytes) -> bytes:
     """The page up to the end of its ``data-pagefind-body`` element, if it has exactly one
     and the rest holds nothing Pagefind reads (see ``_READ_BY_PAGEFIND``); else the whole
     page. Pagefind indexes only that element's text, so two pages with the same part give
@@ -283,7 +293,7 @@ def _run_pagefind(parts: Mapping[str, bytes], output: Path) -> None:
         except subprocess.TimeoutExpired:
             raise SearchError(M.SEARCH_TIMEOUT(seconds=TIMEOUT)) from None
         except OSError as exc:  # the program is missing or cannot run
-            raise SearchError(M.SEARCH_FAILED(reason=exc.strerror or str(exc))) from None
+            raise SearchError(M.SEARCH_MISSING(reason=exc.strerror or str(exc))) from None
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
         reason = detail[-1] if detail else f"exit code {done.returncode}"
@@ -298,7 +308,7 @@ def _executable() -> str:
 
     found = get_executable()
     if found is None:
-        raise SearchError(M.SEARCH_FAILED(reason="its program was not found"))
+        raise SearchError(M.SEARCH_MISSING(reason="its program was not found"))
     return str(found)
 
 

@@ -170,6 +170,40 @@ def test_a_word_of_an_event_in_a_merged_shard_lists_only_that_event(
 
 
 @pytest.mark.browser
+def test_event_pages_without_an_html_element_are_searched_too(
+    site: MakeSite, tmp_path: Path, browser_context: object
+) -> None:
+    """HTML lets a page leave out <html>: a site's event template may be a fragment, and
+    Pagefind, which skips such a page, is given it in an <html> element."""
+    fragment = '<h1>{{ event.title }}</h1>\n<div class="body">{{ body }}</div>\n'
+    root = site(
+        {
+            "templates/event.html": fragment,
+            **{
+                f"content/events/e{n}.md": event_file(
+                    f"Event {n}", f"2023-01-0{n + 1}", f"This event mentions {word}."
+                )
+                for n, word in enumerate(WORDS[:3])
+            },
+        }
+    )
+    result = run_cli("build", cwd=root)
+    assert result.code == 0, result.err
+    output = root / "output"
+    assert b"<html" not in (output / "events" / "e1" / "index.html").read_bytes()
+    with (
+        _watched_page(browser_context) as (page, errors),
+        _served_from_a_sub_path(output, tmp_path) as served,
+    ):
+        page.goto(f"{served}index.html")
+        page.get_by_role("searchbox", name="Search events").fill(WORDS[1])
+        page.locator(".search-results a").first.wait_for(timeout=15_000)
+        hrefs = [a.get_attribute("href") for a in page.locator(".search-results a").all()]
+    assert hrefs == ["/some/path/events/e1/"]
+    assert errors == []
+
+
+@pytest.mark.browser
 def test_from_disk_the_search_box_stays_hidden_without_errors(
     example_site: Path, browser_context: object
 ) -> None:
@@ -342,7 +376,25 @@ def test_a_new_title_reindexes_only_its_shard_though_its_neighbours_pages_change
     ],
 )
 def test_the_part_of_a_page_pagefind_reads(page: bytes, kept: bytes | None) -> None:
-    assert search.searched_part(page) == (page if kept is None else kept)
+    page = b"<html>" + page
+    assert search.searched_part(page) == (page if kept is None else b"<html>" + kept)
+
+
+@pytest.mark.parametrize(
+    ("page", "given"),
+    [
+        (b"<p>a</p>", b"<html><p>a</p></html>"),
+        (b"<body><p>a</p></body>", b"<html><body><p>a</p></body></html>"),
+        (b"<!doctype html><p>a</p><p>&lt;html&gt;</p>", None),
+        (b"<!doctype html><HTML lang=en><p>a</p>", b"<!doctype html><HTML lang=en><p>a</p>"),
+        (b"<html>\n<p>a</p>", b"<html>\n<p>a</p>"),
+        (b"<htmlx><p>a</p>", b"<html><htmlx><p>a</p></html>"),
+    ],
+)
+def test_a_page_without_an_html_element_is_given_to_pagefind_in_one(
+    page: bytes, given: bytes | None
+) -> None:
+    assert search.searched_part(page) == (given or b"<html>" + page + b"</html>")
 
 
 def test_the_index_of_the_parts_is_the_index_of_the_whole_pages(
@@ -481,7 +533,10 @@ def test_a_missing_pagefind_program_fails_the_build_with_a_message(
     code = main(["build", "-q", "--config", config, "--output", str(sharded_site / "cold")])
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
-    assert "the search indexer (pagefind) failed: No such file or directory" in err
+    assert (
+        "the search indexer (pagefind) could not run: No such file or directory; "
+        "is the 'pagefind[bin]' package installed?"
+    ) in err
     assert not (sharded_site / "cold").exists()
 
 
