@@ -72,15 +72,16 @@ def index_site(site: Path, previous: Path | None = None) -> None:
     """Add the search index of the event pages of the built site in ``site``, reusing the
     shards of ``previous`` (the output this build replaces) whose pages did not change."""
     pages = event_pages(site)
-    if not pages:
-        return  # nothing to find; Pagefind refuses an empty site
     index = site / INDEX_FOLDER
-    shards = split_into_shards(pages, SHARD_SIZE)
+    # A site without events gets an empty list of shards (Pagefind refuses an empty
+    # site), so its search box finds nothing instead of failing to load an index.
+    shards = split_into_shards(pages, SHARD_SIZE) if pages else {}
     # The site may hold files of an earlier index (see output.Staging): they are hard
     # links into the previous output, so each is removed, never written into.
     for stale in index.glob("*") if index.is_dir() else ():
         if stale.name not in shards:
             _remove(stale)
+    index.mkdir(parents=True, exist_ok=True)
 
     failed = threading.Event()  # then the build fails: start no other run
 

@@ -204,6 +204,33 @@ def test_event_pages_without_an_html_element_are_searched_too(
 
 
 @pytest.mark.browser
+def test_a_site_whose_events_are_all_deleted_finds_nothing_without_errors(
+    sharded_site: Path, tmp_path: Path, browser_context: object
+) -> None:
+    """Its index is an empty list of shards: no shard of the events that were there, and
+    no failed request for an index that is not there."""
+    output = sharded_site / "output"
+    assert len(json.loads((output / "pagefind" / "shards.json").read_text("utf-8"))) > 2
+    for path in (sharded_site / "content" / "events").iterdir():
+        path.unlink()
+    _build(sharded_site, "output")
+    _build(sharded_site, "output")  # the next build starts from the spare's index
+    assert sorted(p.name for p in (output / "pagefind").iterdir()) == ["shards.json"]
+    assert json.loads((output / "pagefind" / "shards.json").read_text("utf-8")) == []
+    with (
+        _watched_page(browser_context) as (page, errors),
+        _served_from_a_sub_path(output, tmp_path) as root,
+    ):
+        failed: list[str] = []
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        page.goto(f"{root}index.html")
+        page.get_by_role("searchbox", name="Search events").fill(WORDS[0])
+        page.get_by_text(f"No event matches “{WORDS[0]}”").wait_for(timeout=15_000)
+    assert errors == [] and failed == []
+
+
+@pytest.mark.browser
 def test_from_disk_the_search_box_stays_hidden_without_errors(
     example_site: Path, browser_context: object
 ) -> None:
@@ -418,12 +445,14 @@ def test_the_index_of_the_parts_is_the_index_of_the_whole_pages(
     assert len(built) > 10
 
 
-def test_a_site_without_events_builds_without_an_index(site: Callable[..., Path]) -> None:
+def test_a_site_without_events_builds_with_an_empty_index(site: Callable[..., Path]) -> None:
     root = site({"content/events/.keep": ""})
     result = run_cli("build", "-q", cwd=root)
     assert result.code == 0, result.err
     assert (root / "output" / "index.html").is_file()
-    assert not (root / "output" / "pagefind").exists()
+    index = root / "output" / "pagefind"
+    assert [p.name for p in index.iterdir()] == ["shards.json"]  # Pagefind is not run
+    assert json.loads((index / "shards.json").read_text("utf-8")) == []
 
 
 def test_search_can_be_turned_off(site: MakeSite) -> None:

@@ -21,6 +21,7 @@
         if (!response.ok) throw new Error("no search index");
         return response.json();
       }).then(function (shards) {
+        if (!shards.length) return null;  // a site without events: nothing to find
         var paths = shards.map(function (name) {
           return new URL("pagefind/" + name + "/", root).pathname;
         });
@@ -78,7 +79,7 @@
       return;
     }
     pagefind().then(function (module) {
-      return module.search(query);
+      return module ? module.search(query) : { results: [] };
     }).then(function (found) {
       return Promise.all(found.results.slice(0, 10).map(function (r) { return r.data(); }));
     }).then(function (results) {
