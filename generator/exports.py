@@ -167,12 +167,20 @@ def _media(
         return {}
     found = {k: " ".join(v.split()) for k in keys if isinstance(v := value.get(k), str) and v}
     for key in ("url", "thumbnail", "link"):
-        if key in found and urlsplit(found[key]).scheme not in ("http", "https"):
+        if key in found and _scheme(found[key]) not in ("http", "https"):
             del found[key]
     for key in ("caption", "credit"):  # TimelineJS shows these as HTML
         if key in found:
             found[key] = sanitize(found[key])
     return found if ("url" in found or "color" in found) else {}
+
+
+def _scheme(url: str) -> str:
+    """The scheme of ``url``; none for a URL that cannot be read (``http://[x``)."""
+    try:
+        return urlsplit(url).scheme
+    except ValueError:
+        return ""
 
 
 # --- iCalendar ---------------------------------------------------------------------------

@@ -75,6 +75,20 @@ def test_timeline_json_keeps_each_date_at_its_precision() -> None:
     assert [s["unique_id"] for s in data["events"]][:2] == ["ides", "year"]  # in time order
 
 
+def test_media_urls_that_cannot_be_read_are_left_out_not_a_crash() -> None:
+    files = {
+        "content/events/a.md": event(
+            "A", "2023-01-01", media="'http://[bad'", background="{url: 'https://[::1', color: red}"
+        ),
+        "content/events/b.md": event("B", "2023-01-02", media="{url: 'javascript:x', link: 'x'}"),
+    }
+    result = build_files(files)
+    assert result.ok, result.diagnostics
+    slides = {s["text"]["headline"]: s for s in json.loads(result.pages["timeline.json"])["events"]}
+    assert "media" not in slides["A"] and "media" not in slides["B"]
+    assert slides["A"]["background"] == {"color": "red"}
+
+
 def test_timeline_json_links_back_to_the_site_when_it_has_a_base_url() -> None:
     data = json.loads(_built(base_url="https://example.org/")["timeline.json"])
     text = data["events"][0]["text"]["text"]
