@@ -33,7 +33,8 @@ from generator.model import Actor, Event, Timeline, entry_from_json, entry_to_js
 from generator.output import MemorySink, PageSink
 from generator.pagecache import PageReuse
 from generator.parallel import collector_frozen, collector_paused, map_chunks
-from generator.render import render_site
+from generator.render import hidden_static, render_site
+from generator.search import INDEX_FOLDER as INDEX
 from generator.sources import SourceFile, Sources, decode
 
 Entry = Event | Actor
@@ -237,8 +238,15 @@ def build(
         if rendered is not None and not has_errors(problems):
             rendered(pages.result().keys())
         exports = export_pages(config, timeline, bodies, pages.result(), cache, workers)
+        exported = []
         for path, parts in exports:
             pages.add_parts(path, parts)
+            exported.append(path)
+        # The search index is made later, into a folder of its own that it empties.
+        index = [p for p in sources.site_static if config.search and p.startswith(f"{INDEX}/")]
+        problems += hidden_static(
+            config, [*index, *(p for p in exported if p in sources.site_static)]
+        )
         if not has_errors(problems):
             problems += pages.broken_links(
                 {f"events/{e.slug}/index.html": e.path for e in timeline.events}

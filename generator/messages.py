@@ -200,6 +200,11 @@ OUTPUT_FOREIGN = Message(
 SEARCH_TIMEOUT = Message(
     "search-timeout", "the search indexer took more than {seconds} s and was stopped"
 )
+STATIC_HIDDEN = Message(
+    "static-hidden",
+    "the build makes {path} itself, so this file is not copied there; rename it or move it "
+    "into a folder of its own",
+)
 SEARCH_MISSING = Message(
     "search-missing",
     "the search indexer (pagefind) could not run: {reason}; is the 'pagefind[bin]' package "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 import secrets
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import Any
@@ -24,7 +24,7 @@ from generator import __version__
 from generator import messages as M
 from generator.config import Config
 from generator.dates import MONTHS, Precision, display_range, year_label
-from generator.diagnostics import Diagnostic, error
+from generator.diagnostics import Diagnostic, error, warning
 from generator.linkcheck import LinkCheck
 from generator.model import Event, Term, Timeline
 from generator.network import build_network
@@ -522,10 +522,17 @@ def render_site(
     pages.order(job.path for job in jobs)
     if reuse is not None:
         reuse.expected = frozenset(expected)
+    hidden = [path for path in sources.site_static if path in pages]
     for path, data in static.items():
         if path not in pages:
             pages.add(path, data)
-    return pages, list(problems.values())
+    return pages, [*problems.values(), *hidden_static(config, hidden)]
+
+
+def hidden_static(config: Config, paths: Iterable[str]) -> list[Diagnostic]:
+    """Warnings for the site's static files at ``paths``, where the build makes a file of
+    its own (a page, an export, the search index): theirs is not copied."""
+    return [warning(f"{config.static_dir}/{path}", 0, M.STATIC_HIDDEN(path=path)) for path in paths]
 
 
 Keeper = tuple[Fingerprints, Mapping[str, tuple[str, Notes]]]  # and the pages to keep

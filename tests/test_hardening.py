@@ -101,3 +101,29 @@ def test_an_alias_bomb_in_front_matter_ends_in_a_clear_answer(site: MakeSite) ->
     assert "Traceback" not in result.err
     assert "content/events/bomb.md:2: front matter holds more than 10,000 values" in result.err
     assert not (root / "output").exists()
+
+
+def test_a_static_file_where_the_build_makes_its_own_is_named_in_a_warning(
+    site: MakeSite,
+) -> None:
+    root = site(
+        {
+            "content/events/a.md": "---\ntitle: A\ndate: 2023-01-01\n---\nA.\n",
+            "static/index.html": "<p>mine</p>",
+            "static/events/a/index.html": "<p>mine</p>",
+            "static/timeline.json": "{}",
+            "static/pagefind/shards.json": "[]",
+            "static/about.html": "<p>about</p>",
+        },
+    )
+    result = run_cli("build", "-q", cwd=root)
+    assert result.code == 0, result.err
+    hidden = ["events/a/index.html", "index.html", "pagefind/shards.json", "timeline.json"]
+    assert result.err.splitlines() == [
+        f"static/{path}: warning: the build makes {path} itself, so this file is not copied "
+        "there; rename it or move it into a folder of its own"
+        for path in hidden
+    ]
+    out = root / "output"
+    assert (out / "about.html").read_text() == "<p>about</p>"
+    assert all(b"mine" not in (out / path).read_bytes() for path in hidden)
