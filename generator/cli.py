@@ -399,6 +399,7 @@ def _protected(root: Path, config: Config) -> dict[str, Path]:
         "templates": root / config.templates_dir,
         "static": root / config.static_dir,
         "themes": root / "themes",
+        "cache": root / CACHE_DIR,
     }
 
 

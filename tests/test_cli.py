@@ -72,7 +72,10 @@ def test_build_into_another_folder_and_config(basic: Path, tmp_path: Path) -> No
     assert not (basic / "output").exists()
 
 
-@pytest.mark.parametrize("output", [".", "content", "..", "content/events", "templates"])
+@pytest.mark.parametrize(
+    "output",
+    [".", "content", "..", "content/events", "templates", ".timeline-cache", ".timeline-cache/out"],
+)
 def test_dangerous_output_folders_are_refused(basic: Path, output: str) -> None:
     before = snapshot(basic.parent)
     result = run_cli("build", "--output", output, cwd=basic)
