@@ -13,7 +13,7 @@ import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import PurePosixPath, PureWindowsPath
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -137,9 +137,15 @@ def _check_semantics(config: Config, path: str, lines: dict[str, int]) -> list[D
         bad("theme", M.CONFIG_THEME_NAME())
     for key in ("content_dir", "output_dir", "templates_dir", "static_dir"):
         value = getattr(config, key)
-        if not value.strip() or ".." in PurePosixPath(value.replace("\\", "/")).parts:
+        folder = PurePosixPath(value.replace("\\", "/"))
+        if not value.strip() or ".." in folder.parts or folder.is_absolute() or _drive(value):
             bad(key, M.CONFIG_FOLDER(key=key))
     return problems
+
+
+def _drive(value: str) -> bool:
+    """Whether ``value`` starts with a Windows drive (``C:``), which is outside any site."""
+    return bool(PureWindowsPath(value).drive)
 
 
 def base_url_ok(value: str) -> bool:

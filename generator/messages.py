@@ -239,7 +239,9 @@ CONFIG_MINIMUM = Message("config-minimum", "'{key}' must be at least {minimum}")
 CONFIG_THEME_NAME = Message(
     "config-theme-name", "'theme' must be the name of a folder under themes/"
 )
-CONFIG_FOLDER = Message("config-folder", "'{key}' must be a folder inside the site, without '..'")
+CONFIG_FOLDER = Message(
+    "config-folder", "'{key}' must be a folder inside the site: a relative path, without '..'"
+)
 CONFIG_NOT_UTF8 = Message("config-not-utf8", "timeline.toml is not UTF-8 text")
 
 

@@ -48,7 +48,8 @@ def test_every_problem_is_reported_with_its_line() -> None:
         "timeline.toml:4: 'base_url' must be an absolute http(s) URL with no query, fragment "
         "or spaces, like https://example.org/",
         "timeline.toml:5: unknown timezone 'Mars/Olympus'; use an IANA name like Europe/Paris",
-        "timeline.toml:6: 'output_dir' must be a folder inside the site, without '..'",
+        "timeline.toml:6: 'output_dir' must be a folder inside the site: a relative path, "
+        "without '..'",
     ]
 
 
@@ -78,6 +79,27 @@ def test_every_problem_is_reported_with_its_line() -> None:
 def test_a_base_url_must_start_every_absolute_url_of_the_site(url: str, ok: bool) -> None:
     assert base_url_ok(url) is ok
     assert bool(problems(f"base_url = {json.dumps(url)}")) is not ok
+
+
+@pytest.mark.parametrize(
+    ("folder", "ok"),
+    [
+        ("output", True),
+        ("build/site", True),
+        ("out\\site", True),
+        ("", False),
+        ("  ", False),
+        ("../output", False),
+        ("a/../../b", False),
+        ("/tmp/elsewhere", False),
+        ("C:/site", False),
+        ("C:\\site", False),
+        ("\\\\server\\share", False),
+    ],
+)
+def test_the_site_s_folders_are_relative_paths_inside_it(folder: str, ok: bool) -> None:
+    found = problems(f"output_dir = {json.dumps(folder)}")
+    assert (found == []) is ok, found
 
 
 def test_toml_syntax_error_names_the_line() -> None:
