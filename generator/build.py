@@ -243,10 +243,9 @@ def build(
             pages.add_parts(path, parts)
             exported.append(path)
         # The search index is made later, into a folder of its own that it empties.
-        index = [p for p in sources.site_static if config.search and p.startswith(f"{INDEX}/")]
-        problems += hidden_static(
-            config, [*index, *(p for p in exported if p in sources.site_static)]
-        )
+        static = sources.site_static
+        index = [p for p in static if p.startswith(f"{INDEX}/")] if config.search else []
+        problems += hidden_static(config, [*index, *(p for p in exported if p in static)])
         if not has_errors(problems):
             problems += pages.broken_links(
                 {f"events/{e.slug}/index.html": e.path for e in timeline.events}
