@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 from generator.config import Config
 from generator.dates import PartialDate, Precision
+from generator.linkcheck import LINK_IN_TAG
 from generator.model import Event, Timeline
 
 FEED_ENTRIES = 20
@@ -22,11 +23,8 @@ ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NOT_IN_SITEMAP = ("404.html",)
-# A start tag up to its link (its quoted values read whole, since a ">" may stand in
-# one): text never holds a raw "<", so an attribute written in prose or code is left be.
-_LINK_ATTRIBUTE = re.compile(
-    r"""(<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*?\s(?:href|src)=")([^"]*)(")"""
-)
+# The links of start tags only, as the link check reads them (see LINK_IN_TAG).
+_LINK_ATTRIBUTE = re.compile("(" + LINK_IN_TAG + r'\s*")([^"]*)(")')
 
 
 def site_url(base_url: str, path: str = "") -> str:

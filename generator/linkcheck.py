@@ -20,12 +20,14 @@ from generator import messages as M
 from generator.diagnostics import Diagnostic, error
 from generator.parallel import map_chunks
 
-# The href or src of a start tag (no element has both), its other quoted values read
-# whole since a ">" may stand in one. Text never holds a raw "<", so an attribute shown
-# in a page's text (`<a href="x">` in a code block) is not taken for a link.
-_LINK = re.compile(
-    rb"""<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*?\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+# A start tag up to the "=" of its href or src (no element has both): its other
+# attributes are read whole, quoted values too, since a ">" may stand in one. Text never
+# holds a raw "<", so an attribute shown in a page's text (`<a href="x">` in a code
+# block) is not taken for a link. Possessive, so a tag without a link fails at once.
+LINK_IN_TAG = (
+    r"""<[a-zA-Z](?:[^>"'\s]++|"[^"]*+"|'[^']*+'|\s(?!(?:href|src)\s*=))*+\s(?:href|src)\s*="""
 )
+_LINK = re.compile(LINK_IN_TAG.encode() + rb"""\s*(?:"([^"]*)"|'([^']*)')""")
 NOT_FOUND_PAGE = "404.html"
 MAX_RESOLVED = 200_000  # links remembered, about 30 MB
 
