@@ -202,11 +202,19 @@ def _safe_url(url: str) -> bool:
     # Browsers ignore tabs, newlines and control characters inside a scheme
     # ("java\tscript:"), so look at the URL as they will.
     visible = _INVISIBLE.sub("", url)
-    try:
-        scheme = urlsplit(visible).scheme.lower()
-    except ValueError:  # "http://[::1" and other malformed hosts
+    scheme = url_scheme(visible)
+    if scheme is None:
         return False
     return scheme in SAFE_SCHEMES or (not scheme and not visible.startswith("\\"))
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme of ``url`` in lower case ("" for a relative link), or None for a URL
+    that cannot be read: "http://[::1" and other malformed hosts."""
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
 
 
 def _kind(value: object) -> str:

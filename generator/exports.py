@@ -24,6 +24,7 @@ from generator import cache as caching
 from generator.cache import Cache
 from generator.config import Config
 from generator.dates import PartialDate, Precision, display_range
+from generator.entries import url_scheme
 from generator.feeds import absolute_links, event_path, feed_pages, instant, site_url
 from generator.markup import sanitize
 from generator.model import Event, EventLinks, Timeline
@@ -167,20 +168,12 @@ def _media(
         return {}
     found = {k: " ".join(v.split()) for k in keys if isinstance(v := value.get(k), str) and v}
     for key in ("url", "thumbnail", "link"):
-        if key in found and _scheme(found[key]) not in ("http", "https"):
+        if key in found and url_scheme(found[key]) not in ("http", "https"):
             del found[key]
     for key in ("caption", "credit"):  # TimelineJS shows these as HTML
         if key in found:
             found[key] = sanitize(found[key])
     return found if ("url" in found or "color" in found) else {}
-
-
-def _scheme(url: str) -> str:
-    """The scheme of ``url``; none for a URL that cannot be read (``http://[x``)."""
-    try:
-        return urlsplit(url).scheme
-    except ValueError:
-        return ""
 
 
 # --- iCalendar ---------------------------------------------------------------------------
