@@ -72,9 +72,13 @@ LABELS = {
     "hugo": "Hugo",
     "eleventy": "Eleventy",
     "pelican": "Pelican",
+    "floor": "bare loop (bench/floor.py)",
 }
 # The same build without the search index, which no peer makes: how much of the time it is.
 NO_SEARCH = "timeline-no-search"
+# Issue 8's yardstick: what reading, YAML, Python-Markdown and a trivial Jinja page per file
+# take on this machine, without anything else a site needs (bench/floor.py).
+FLOOR = "floor"
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,9 @@ class Tool:
     output: str  # output folder, relative to folder
     caches: tuple[str, ...]  # deleted before a cold build, with the output
     edited: str  # the event file that the edit benchmark appends a word to
+    # A yardstick, not a site generator: only its cold build is timed, and its pages are
+    # one per content file, not the site the others make.
+    reference: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,15 @@ def tools_for(n: int, corpus: Corpus, ours: Timeline) -> list[Tool]:
             "_site",
             (".cache",),
             f"events/{stem}.md",
+        ),
+        Tool(
+            FLOOR,
+            site / FLOOR,
+            (*ours.python, str(HERE / "floor.py"), "../timeline/content", "output"),
+            "output",
+            (),
+            "",
+            reference=True,
         ),
         Tool(
             "pelican",
@@ -269,10 +285,15 @@ def measure(tool: Tool, corpus: Corpus, runs: int, timeout: float | None = None)
         return {"over": timeout}
     once, rss = timed
     output = tool.folder / tool.output
-    pages = check_pages(tool.name, output, corpus)  # raises: a peer that drops pages fails
+    if tool.reference:
+        pages = sum(1 for _ in output.rglob("*.html"))
+    else:  # raises: a peer that drops pages fails
+        pages = check_pages(tool.name, output, corpus)
     files = sum(1 for p in output.rglob("*") if p.is_file())
     print(f"{tool.name}: cold {once:.2f} s, peak RSS {rss:.0f} MiB, {files} files", flush=True)
     cold = hyperfine(tool, runs, prepare=clean(tool))
+    if tool.reference:
+        return {"cold": cold, "rss": rss, "files": files, "pages": pages}
     warm = hyperfine(tool, runs, prepare=None)  # the last cold run left output and caches
     edit = f"echo edited >> {shlex.quote(tool.edited)}"
     edited = hyperfine(tool, runs, prepare=edit)
@@ -298,6 +319,7 @@ def bench_size(
     corpus = read_corpus(folder / "timeline")
     peers = [t for t in ("hugo", "eleventy", "pelican") if not skipped(skips, t, n)]
     lay_out(corpus, folder, peers)
+    (folder / FLOOR).mkdir()  # its command reads the timeline site's content
     print(f"(waiting {SETTLE} s after deleting the last corpus and outputs)", flush=True)
     settle()
     load = f"{os.getloadavg()[0]:.1f}"  # before the builds, as the table says

@@ -95,3 +95,25 @@ def test_a_tool_slower_than_the_timeout_is_stopped_and_its_row_says_so(
     timed = {"cold": 4.0, "rss": 50.0}
     assert run.cell(timed, "cold", {"cold": 8.0}) == "4.00 s (×2.0)"
     assert run.cell(timed, "cold", stopped) == "4.00 s"  # no ratio to a stopped timeline
+
+
+def test_the_bare_loop_writes_each_content_file_as_a_page(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    files = generate(site, n=30)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "floor.py"), "content", "out", "--workers", "2"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    sources = [p for p in files if p.startswith("content/") and p.endswith(".md")]
+    pages = {p.relative_to(site / "out").as_posix() for p in (site / "out").rglob("*.html")}
+    assert pages == {p[len("content/") : -len(".md")] + "/index.html" for p in sources}
+    event = next(p for p in sources if p.startswith("content/events/"))
+    title = re.search(r"^title: (.*)$", files[event].decode(), re.M)
+    assert title
+    page = (site / "out" / event[len("content/") : -len(".md")] / "index.html").read_text()
+    assert f"<title>{title[1].strip(chr(34))}</title>" in page
+    assert "<h2>" in page and "<li>" in page  # the body's Markdown, rendered
