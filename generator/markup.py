@@ -334,11 +334,13 @@ _CLEANER = nh3.Cleaner(
         "*": {"id", "class", "title", "lang", "dir"},
         "a": {"href", "hreflang"},
         "img": {"src", "alt", "width", "height"},
-        "td": {"align", "colspan", "rowspan"},
-        "th": {"align", "colspan", "rowspan", "scope"},
+        "td": {"align", "colspan", "rowspan", "style"},
+        "th": {"align", "colspan", "rowspan", "scope", "style"},
         "ol": {"start"},
         "abbr": {"title"},
     },
+    # A table's column alignment (`|:-:|`) comes as a style; no other property is kept.
+    filter_style_properties={"text-align"},
     url_schemes={"http", "https", "mailto", SOURCE_SCHEME},
     link_rel="noopener noreferrer",
 )

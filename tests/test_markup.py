@@ -55,6 +55,19 @@ def render(text: str) -> tuple[str, list[str]]:
         ),
         ("<img src=x onerror=alert(1)>", '<p><img src="x"></p>'),
         ("{{ site.title }} {% if %}", "<p>{{ site.title }} {% if %}</p>"),
+        # A table's column alignment survives the sanitizer; no other style does.
+        (
+            "| a | b |\n|:-:|--:|\n| 1 | 2 |",
+            '<table>\n<thead>\n<tr>\n<th style="text-align:center">a</th>\n'
+            '<th style="text-align:right">b</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n'
+            '<td style="text-align:center">1</td>\n<td style="text-align:right">2</td>\n'
+            "</tr>\n</tbody>\n</table>",
+        ),
+        (
+            '<table><tr><td style="position: fixed; text-align: left">x</td></tr></table>\n\n'
+            '<p style="text-align: center">y</p>',
+            '<table><tbody><tr><td style="text-align:left">x</td></tr></tbody></table>\n\n<p>y</p>',
+        ),
     ],
 )
 def test_markdown(markdown: str, html: str) -> None:
