@@ -231,8 +231,9 @@ def _build(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     _say(
         args,
-        f"Built {len(t.events)} events, {len(t.actors)} actors, {len(t.tags)} tags, "
-        f"{len(t.places)} places: {len(result.pages)} files in {elapsed:.2f} s "
+        f"Built {M.plural(len(t.events), 'event')}, {M.plural(len(t.actors), 'actor')}, "
+        f"{M.plural(len(t.tags), 'tag')}, {M.plural(len(t.places), 'place')}: "
+        f"{M.plural(len(result.pages), 'file')} in {elapsed:.2f} s "
         f"-> {_shown(output)}",
     )
     _export_notes(args, config, result)
@@ -259,7 +260,7 @@ def _export_notes(args: argparse.Namespace, config: Config, result: BuildResult)
     if undated:
         shown = ", ".join(e.path for e in undated[:3]) + (" ..." if len(undated) > 3 else "")
         notes.append(
-            f"Note: events.ics leaves out {len(undated)} events with no day "
+            f"Note: events.ics leaves out {M.plural(len(undated), 'event')} with no day "
             f"(or a year outside AD 1-9999): {shown}"
         )
     for note in notes if not args.quiet else []:
@@ -277,7 +278,8 @@ def _check(args: argparse.Namespace) -> int:
     failed = has_errors(problems)
     if result is not None and result.timeline is not None and not failed:
         t = result.timeline
-        _say(args, f"Checked {len(t.events)} events and {len(t.actors)} actors: no problems.")
+        counts = f"{M.plural(len(t.events), 'event')} and {M.plural(len(t.actors), 'actor')}"
+        _say(args, f"Checked {counts}: no problems.")
     return FAILED if failed else OK
 
 
@@ -345,7 +347,8 @@ def _import(args: argparse.Namespace) -> int:
         return FAILED
     for path in result.kept:
         _say(args, f"Kept {_shown(path)} (exists)")
-    _say(args, f"Imported {source.name}: wrote {len(result.written)} files into {_shown(content)}")
+    wrote = M.plural(len(result.written), "file")
+    _say(args, f"Imported {source.name}: wrote {wrote} into {_shown(content)}")
     return OK
 
 

@@ -92,14 +92,24 @@ class LinkCheck:
             if target in paths:
                 continue
             more = f" (and {count - 1} more)" if count > 1 else ""
-            problems.append(
-                error(
-                    origins.get(page, page),
-                    0,
-                    M.LINK_BROKEN(page=page, link=link, more=more, target=target),
-                )
-            )
+            within = _from_root(target, paths)
+            if within is None:
+                text = M.LINK_BROKEN(page=page, link=link, more=more, target=target)
+            else:
+                relative = "../" * page.count("/") + within or "./"
+                text = M.LINK_FROM_ROOT(page=page, link=link, more=more, relative=relative)
+            problems.append(error(origins.get(page, page), 0, text))
         return problems
+
+
+def _from_root(target: str, paths: Container[str]) -> str | None:
+    """For a link from the site's root ("/images/a.png") to a file the site has, that
+    file's path as written after the root ("images/a.png"); else None."""
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    within = target[1:]
+    page = within if within and not within.endswith("/") else within + "index.html"
+    return within if page in paths else None
 
 
 def _note(places: Places, target: str, place: tuple[str, str], count: int) -> None:

@@ -482,7 +482,9 @@ class _State:
                 continue
             first = term.events[0]
             name = self._spelling(first, "actors", slug)
-            message = M.ACTOR_NO_FILE(name=name, count=len(term.events), fix=self._hint(name))
+            message = M.ACTOR_NO_FILE(
+                name=name, events=M.plural(len(term.events), "event"), fix=self._hint(name)
+            )
             notes.append(
                 Diagnostic(first.path, first.lines.get("actors", 1), message, Severity.LINT)
             )

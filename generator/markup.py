@@ -46,7 +46,8 @@ from generator.diagnostics import Diagnostic, error
 EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
 # Part of the build cache's keys: raise it with every change that could change a body's HTML.
 # 2: smarty's patterns applied by _Typography. 3: placeholders hold the body's link mark.
-MARKUP_REVISION = 3
+# 4: links from the site's root ("/x") made relative.
+MARKUP_REVISION = 4
 _TOC_MARKER = "[TOC]"  # the toc extension's default
 SUMMARY_LENGTH = 300
 # Every event and actor page sits two folders deep (events/<slug>/index.html), so a body's
@@ -120,7 +121,8 @@ class Body:
 
 
 class _SourceLinks(Treeprocessor):
-    """Replaces links to .md files by placeholders and records where they point."""
+    """Replaces links to .md files by placeholders and records where they point, and makes
+    links from the site's root relative."""
 
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
@@ -136,6 +138,11 @@ class _SourceLinks(Treeprocessor):
                     element.set(attribute, self.rewrite(value))
 
     def rewrite(self, url: str) -> str:
+        if url.startswith("/") and not url.startswith("//"):
+            # "/images/map.png", as authors used to other generators write: the site's
+            # root, which is elsewhere on a site served from a sub-path or opened from
+            # disk. A body shows only on pages two folders deep.
+            return PAGE_ROOT + url[1:]
         if ".md" not in url:  # most links: no need to split them
             return url
         try:

@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def plural(n: int, noun: str) -> str:
+    """ "1 event", "3 events": counts in messages, in the author's words."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 @dataclass(frozen=True)
 class Message:
     code: str
@@ -148,7 +153,7 @@ SLUG_TAKEN = Message(
     "slug-taken",
     "{kind} slug '{slug}' is also used by {other}; set a different 'slug:' in one of them",
 )
-ACTOR_NO_FILE = Message("actor-no-file", "actor '{name}' ({count} events) has no actor file; {fix}")
+ACTOR_NO_FILE = Message("actor-no-file", "actor '{name}' ({events}) has no actor file; {fix}")
 
 # Bodies ---------------------------------------------------------------------------------
 BODY_TOO_DEEP = Message(
@@ -174,6 +179,12 @@ TEMPLATE_NOT_FOUND = Message(
 TEMPLATE_ERROR = Message("template-error", "template error: {problem}")
 LINK_BROKEN = Message(
     "link-broken", "broken link: {page} links to '{link}'{more}, but the site has no {target}"
+)
+LINK_FROM_ROOT = Message(
+    "link-from-root",
+    "broken link: {page} links to '{link}'{more} from the server's root, which is not the "
+    "site's when the site is served from a sub-path or opened from disk; link relative to "
+    "the page, as '{relative}' (in a template, url() makes such links)",
 )
 OUTPUT_IS_SITE = Message(
     "output-is-site",

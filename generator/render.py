@@ -143,15 +143,11 @@ def duration(event: Event) -> str:
         return ""
     if event.end.precision >= Precision.DAY and event.date.precision >= Precision.DAY:
         days = max(1, round((event.stop - event.start) / 86400))
-        return _plural(days, "day")
+        return M.plural(days, "day")
     months = (event.end.year - event.date.year) * 12 + event.end.month - event.date.month + 1
     if event.date.precision is Precision.YEAR or event.end.precision is Precision.YEAR:
-        return _plural(event.end.year - event.date.year + 1, "year")
-    return _plural(months, "month")
-
-
-def _plural(n: int, unit: str) -> str:
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+        return M.plural(event.end.year - event.date.year + 1, "year")
+    return M.plural(months, "month")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from generator import messages as M
 from generator.build import BuildResult
 from generator.config import Config
 from generator.diagnostics import Diagnostic, Severity, has_errors
@@ -526,7 +527,7 @@ def inject(page: bytes, snapshot: Snapshot) -> bytes:
 
 def overlay(errors: tuple[Diagnostic, ...]) -> str:
     items = "".join(f"<li><code>{html.escape(d.format())}</code></li>" for d in errors)
-    count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+    count = M.plural(len(errors), "error")
     return (
         '<div id="timeline-errors" role="alert" style="position:fixed;inset:auto 0 0 0;'
         "max-height:60vh;overflow:auto;z-index:2147483647;margin:0;padding:1em 1.5em;"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from tests.conftest import REPO, SITES, run_cli, snapshot
+from tests.conftest import REPO, SITES, MakeSite, event_file, run_cli, snapshot
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_check_writes_nothing_and_strict_reports_actors_without_files(basic: Pat
     strict = run_cli("check", "--strict", cwd=basic)
     assert strict.code == 1
     assert strict.err.splitlines() == [
-        "content/events/moon.md:5: actor 'NASA' (1 events) has no actor file; "
+        "content/events/moon.md:5: actor 'NASA' (1 event) has no actor file; "
         "add content/actors/nasa.md",
     ]
     assert snapshot(basic) == before
@@ -112,7 +113,7 @@ def test_strict_suggests_the_actor_meant(basic: Path) -> None:
     )
     strict = run_cli("check", "--strict", cwd=basic)
     assert (
-        "content/events/typo.md:4: actor 'Julius Ceasar' (1 events) has no actor file; "
+        "content/events/typo.md:4: actor 'Julius Ceasar' (1 event) has no actor file; "
         "did you mean 'Julius Caesar'?" in strict.err.splitlines()
     )
 
@@ -171,3 +172,20 @@ def test_all_problems_of_a_build_are_reported_together(basic: Path) -> None:
 def test_the_example_site_builds_with_make_site_command() -> None:
     result = run_cli("check", cwd=REPO)
     assert result.code == 0, result.err
+
+
+def test_a_body_s_links_from_the_root_work_under_a_sub_path(site: MakeSite) -> None:
+    body = "![The venue](/images/map.png) and [the tags](/tags/diplomacy/)."
+    root = site(
+        {
+            "content/events/summit.md": event_file("Summit", "2023-06-14", body, tags="diplomacy"),
+            "static/images/map.png": b"\x89PNG\r\n\x1a\n",
+        }
+    )
+    done = run_cli("build", "--quiet", "--base-url", "https://example.org/sub/", cwd=root)
+    assert (done.code, done.err) == (0, "")
+    page = (root / "output/events/summit/index.html").read_text()
+    assert '<img alt="The venue" src="../../images/map.png">' in page
+    assert '<a href="../../tags/diplomacy/"' in page
+    feed = (root / "output/feed.xml").read_text()
+    assert 'src="https://example.org/sub/images/map.png"' in html.unescape(feed)

@@ -39,6 +39,26 @@ def test_broken_links_are_grouped_by_target_and_name_the_source() -> None:
     ]
 
 
+def test_a_link_from_the_server_s_root_to_a_file_of_the_site_says_how_to_write_it() -> None:
+    pages = {
+        "index.html": b'<a href="/">home</a>',
+        "events/a/index.html": b'<img src="/static/i.png"> <a href="/tags/">t</a>'
+        b' <a href="/tags/">again</a>',
+        "tags/index.html": b"",
+        "static/i.png": b"",
+    }
+    root = "from the server's root, which is not the site's when the site is served from a "
+    root += "sub-path or opened from disk; link relative to the page, as "
+    tail = " (in a template, url() makes such links)"
+    assert messages(pages) == [
+        f"index.html: broken link: index.html links to '/' {root}'./'{tail}",
+        f"a.md: broken link: events/a/index.html links to '/static/i.png' {root}"
+        f"'../../static/i.png'{tail}",
+        f"a.md: broken link: events/a/index.html links to '/tags/' (and 1 more) {root}"
+        f"'../../tags/'{tail}",
+    ]
+
+
 def test_only_the_links_of_tags_are_links() -> None:
     pages = {
         "index.html": b"<pre><code>&lt;a href=\"gone.html\"&gt; src='gone.png'</code></pre>"

@@ -55,6 +55,14 @@ def render(text: str) -> tuple[str, list[str]]:
         ),
         ("<img src=x onerror=alert(1)>", '<p><img src="x"></p>'),
         ("{{ site.title }} {% if %}", "<p>{{ site.title }} {% if %}</p>"),
+        # Links from the server's root lead to the site's root, wherever it is served.
+        ("![m](/images/m.png)", '<p><img alt="m" src="../../images/m.png"></p>'),
+        (
+            "[h](/) [y](/years/2023/#top) [p](//example.org/a)",
+            '<p><a href="../../" rel="noopener noreferrer">h</a> '
+            '<a href="../../years/2023/#top" rel="noopener noreferrer">y</a> '
+            '<a href="//example.org/a" rel="noopener noreferrer">p</a></p>',
+        ),
         # A table's column alignment survives the sanitizer; no other style does.
         (
             "| a | b |\n|:-:|--:|\n| 1 | 2 |",
