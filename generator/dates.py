@@ -150,11 +150,36 @@ def parse_date(text: str, date_order: str = "") -> PartialDate:
         raise DateError(M.DATE_EMPTY())
     if len(text) > _MAX_TEXT:
         raise DateError(M.DATE_TOO_LONG())
+    found = _read(text, date_order)
+    if found is not None:
+        return found
+    raise DateError(_unreadable(text, date_order))
+
+
+def _read(text: str, date_order: str) -> PartialDate | None:
     for reader in (_read_iso, _read_numeric, _read_era, _read_natural):
         found = reader(text, date_order)
         if found is not None:
             return found
-    raise DateError(M.DATE_UNREADABLE(text=text))
+    return None
+
+
+# What authors write for a range ("2023-06-14/2023-06-20", "1914 to 1918") or an
+# approximate date ("c. 1850"), which the fields 'end' and 'circa' say.
+_RANGE = re.compile(r"(.+?)\s*(?:/|\.\.|\s[-–—]\s|–|—|\sto\s|\suntil\s)\s*(.+)", re.I)
+_CIRCA = re.compile(r"(?:c\.|ca\.|circa|about|around|approx\.|~)\s*(.+)", re.I)
+
+
+def _unreadable(text: str, date_order: str) -> str:
+    """The message for a date none of the readers took, with the fields that say it when
+    it is a range or an approximate date of forms they take."""
+    circa = _CIRCA.fullmatch(text)
+    if circa and _read(circa[1], date_order):
+        return M.DATE_CIRCA(text=text, date=circa[1])
+    ranged = _RANGE.fullmatch(text)
+    if ranged and _read(ranged[1], date_order) and _read(ranged[2], date_order):
+        return M.DATE_RANGE(text=text, start=ranged[1], end=ranged[2])
+    return M.DATE_UNREADABLE(text=text)
 
 
 _ISO = re.compile(

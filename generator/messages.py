@@ -117,6 +117,14 @@ DATE_UNREADABLE = Message(
     "'{text}' is not a date I can read; write it as YYYY, YYYY-MM, YYYY-MM-DD or "
     "2023-10-23T14:30+02:00 (a leading minus for BC years: -0044-03-15)",
 )
+DATE_RANGE = Message(
+    "date-range",
+    "'{text}' is a range; write its start in 'date' ({start}) and its end in 'end' ({end})",
+)
+DATE_CIRCA = Message(
+    "date-circa",
+    "'{text}' is an approximate date; write the date alone ({date}) and add 'circa: true'",
+)
 DATE_SHORT_YEAR = Message(
     "date-short-year", "'{text}' has no four-digit year; write it as YYYY-MM-DD, like 2023-10-23"
 )

@@ -70,6 +70,16 @@ def test_forms_authors_write(text: str, display: str, precision: Precision) -> N
         ("23 Oct 23", "three or more digits"),
         ("2023-10-23T10:00 EST", "not a date"),
         ("x" * 500, "too long"),
+        # Ranges and approximate dates are said by 'end' and 'circa'.
+        ("2023-06-14/2023-06-20", r"range; .* 'date' \(2023-06-14\) .* 'end' \(2023-06-20\)"),
+        ("1914 to 1918", r"range; .* \(1914\) .* \(1918\)"),
+        ("1939 – 1945", r"range; .* \(1939\) .* \(1945\)"),
+        ("-0044-03-15..-0044-03-17", r"range; .* \(-0044-03-15\) .* \(-0044-03-17\)"),
+        ("c. 1850", r"approximate date; write the date alone \(1850\) and add 'circa: true'"),
+        ("circa 1200 BC", r"approximate .* \(1200 BC\)"),
+        ("~1990-05", r"approximate .* \(1990-05\)"),
+        ("c. soon", "not a date I can read"),  # only for a date that is readable alone
+        ("1914 to soon", "not a date I can read"),
     ],
 )
 def test_refused_with_a_reason(text: str, fragment: str) -> None:
