@@ -127,3 +127,21 @@ def test_a_static_file_where_the_build_makes_its_own_is_named_in_a_warning(
     out = root / "output"
     assert (out / "about.html").read_text() == "<p>about</p>"
     assert all(b"mine" not in (out / path).read_bytes() for path in hidden)
+
+
+def test_a_template_cannot_run_code_on_the_machine_that_builds(site: MakeSite) -> None:
+    marker = site({}).parent / "ran"
+    escape = f"{{{{ cycler.__init__.__globals__.os.system('touch {marker}') }}}}"
+    root = site(
+        {
+            "content/events/a.md": "---\ntitle: A\ndate: 2023\n---\nBody.\n",
+            "templates/event.html": '{% extends "default/event.html" %}\n'
+            f"{{% block main %}}\n{escape}\n{{% endblock %}}\n",
+        }
+    )
+    result = run_cli("build", "--quiet", cwd=root)
+    assert result.code == 1
+    assert result.err.startswith("templates/event.html:3: template error: SecurityError")
+    assert "__init__" in result.err and "Traceback" not in result.err
+    assert not marker.exists()
+    assert not (root / "output").exists()
