@@ -46,8 +46,8 @@ from generator.diagnostics import Diagnostic, error
 EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
 # Part of the build cache's keys: raise it with every change that could change a body's HTML.
 # 2: smarty's patterns applied by _Typography. 3: placeholders hold the body's link mark.
-# 4: links from the site's root ("/x") made relative.
-MARKUP_REVISION = 4
+# 4: links from the site's root ("/x") made relative. 5: a folder's, to its index.html.
+MARKUP_REVISION = 5
 _TOC_MARKER = "[TOC]"  # the toc extension's default
 SUMMARY_LENGTH = 300
 # Every event and actor page sits two folders deep (events/<slug>/index.html), so a body's
@@ -141,8 +141,9 @@ class _SourceLinks(Treeprocessor):
         if url.startswith("/") and not url.startswith("//"):
             # "/images/map.png", as authors used to other generators write: the site's
             # root, which is elsewhere on a site served from a sub-path or opened from
-            # disk. A body shows only on pages two folders deep.
-            return PAGE_ROOT + url[1:]
+            # disk. A body shows only on pages two folders deep. A folder's link names
+            # its index.html, as url() does, for a site opened from disk.
+            return PAGE_ROOT + _with_index(url[1:])
         if ".md" not in url:  # most links: no need to split them
             return url
         try:
@@ -155,6 +156,16 @@ class _SourceLinks(Treeprocessor):
         target = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
         self.found.append((url, target))
         return f"{SOURCE_SCHEME}:{self.mark}.{len(self.found) - 1}"
+
+
+def _with_index(link: str) -> str:
+    """``link`` (a path, perhaps with a query or fragment) with "index.html" added to its
+    path when that names a folder ("" or ending in "/")."""
+    cut = min((i for i in (link.find("?"), link.find("#")) if i >= 0), default=len(link))
+    path = link[:cut]
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    return path + link[cut:]
 
 
 class _Typography(Treeprocessor):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, event_file, run_cli
 from tests.static_server import serve_folder
 
 pytestmark = pytest.mark.browser
@@ -153,3 +153,47 @@ def test_screenshots_without_sideways_scrolling(
         page.emulate_media(color_scheme=scheme)
         page.screenshot(path=SHOTS / f"{name}-{width}-{scheme}.png", full_page=True)
     assert (SHOTS / f"{name}-{width}-light.png").stat().st_size > 10_000
+
+
+WIDE_BODY = """A body with what authors paste in.
+
+![A wide map](/images/wide.svg)
+
+| Column one | Column two | Column three | Column four | Column five | Column six |
+|:--|--:|:-:|---|---|---|
+| averyveryverylongwordindeed | 12 | centred | more text here | and here | and here too |
+
+    a_code_line_that_goes_on_and_on_without_a_space_to_break_it_at_all_for_a_very_long_way()
+
+> A quotation with `code` in it.[^1]
+
+[^1]: A note.
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_body_s_images_tables_and_code_fit_a_phone(page: Any, site: Any, scheme: str) -> None:
+    wide = '<svg xmlns="http://www.w3.org/2000/svg" width="2400" height="300"></svg>'
+    root = site(
+        {
+            "content/events/wide.md": event_file("Wide things", "2023-06-14", WIDE_BODY),
+            "static/images/wide.svg": wide,
+        }
+    )
+    assert run_cli("build", "--quiet", cwd=root).code == 0
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.emulate_media(color_scheme=scheme)
+    with serve_folder(root / "output") as base:
+        page.goto(base + "events/wide/index.html")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        image = page.evaluate("document.querySelector('.body img').getBoundingClientRect().width")
+        assert 0 < image <= 375
+        aligned = page.evaluate(
+            "[...document.querySelectorAll('.body th')].map(c => getComputedStyle(c).textAlign)"
+        )
+        assert aligned[:3] == ["left", "right", "center"]
+        assert page.locator(".facts").count() == 0  # no actors, places or tags: no empty box
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("async () => (await axe.run(document)).violations")
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+    assert page.problems == []

@@ -186,6 +186,6 @@ def test_a_body_s_links_from_the_root_work_under_a_sub_path(site: MakeSite) -> N
     assert (done.code, done.err) == (0, "")
     page = (root / "output/events/summit/index.html").read_text()
     assert '<img alt="The venue" src="../../images/map.png">' in page
-    assert '<a href="../../tags/diplomacy/"' in page
+    assert '<a href="../../tags/diplomacy/index.html"' in page
     feed = (root / "output/feed.xml").read_text()
     assert 'src="https://example.org/sub/images/map.png"' in html.unescape(feed)

@@ -58,9 +58,10 @@ def render(text: str) -> tuple[str, list[str]]:
         # Links from the server's root lead to the site's root, wherever it is served.
         ("![m](/images/m.png)", '<p><img alt="m" src="../../images/m.png"></p>'),
         (
-            "[h](/) [y](/years/2023/#top) [p](//example.org/a)",
-            '<p><a href="../../" rel="noopener noreferrer">h</a> '
-            '<a href="../../years/2023/#top" rel="noopener noreferrer">y</a> '
+            "[h](/) [y](/years/2023/#top) [q](/tags/?a=b) [p](//example.org/a)",
+            '<p><a href="../../index.html" rel="noopener noreferrer">h</a> '
+            '<a href="../../years/2023/index.html#top" rel="noopener noreferrer">y</a> '
+            '<a href="../../tags/index.html?a=b" rel="noopener noreferrer">q</a> '
             '<a href="//example.org/a" rel="noopener noreferrer">p</a></p>',
         ),
         # A table's column alignment survives the sanitizer; no other style does.
