@@ -93,13 +93,30 @@ class LinkCheck:
                 continue
             more = f" (and {count - 1} more)" if count > 1 else ""
             within = _from_root(target, paths)
-            if within is None:
-                text = M.LINK_BROKEN(page=page, link=link, more=more, target=target)
-            else:
+            beside = _beside(link) if page in origins else None
+            if within is not None:
                 relative = "../" * page.count("/") + within or "./"
                 text = M.LINK_FROM_ROOT(page=page, link=link, more=more, relative=relative)
+            elif beside is not None:
+                text = M.LINK_BESIDE(page=page, link=link, more=more, target=target, name=beside)
+            else:
+                text = M.LINK_BROKEN(page=page, link=link, more=more, target=target)
             problems.append(error(origins.get(page, page), 0, text))
         return problems
+
+
+def _beside(link: str) -> str | None:
+    """For a link of a content file's body that names a file as one beside it
+    ("photo.png", "files/report.pdf"), that path; else None."""
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    path = parts.path.removeprefix("./")
+    name = path.rpartition("/")[2]
+    if parts.scheme or parts.netloc or path.startswith(("/", "../")) or "." not in name:
+        return None
+    return None if name.endswith((".html", ".md")) else path
 
 
 def _from_root(target: str, paths: Container[str]) -> str | None:

@@ -188,6 +188,12 @@ TEMPLATE_ERROR = Message("template-error", "template error: {problem}")
 LINK_BROKEN = Message(
     "link-broken", "broken link: {page} links to '{link}'{more}, but the site has no {target}"
 )
+LINK_BESIDE = Message(
+    "link-beside",
+    "broken link: {page} links to '{link}'{more}, but the site has no {target}: a file "
+    "beside a Markdown file is not published; put it in static/ (static/{name}) and link "
+    "it from the site's root, as '/{name}'",
+)
 LINK_FROM_ROOT = Message(
     "link-from-root",
     "broken link: {page} links to '{link}'{more} from the server's root, which is not the "

@@ -59,6 +59,28 @@ def test_a_link_from_the_server_s_root_to_a_file_of_the_site_says_how_to_write_i
     ]
 
 
+def test_a_body_s_link_to_a_file_beside_it_says_where_files_go() -> None:
+    pages = {
+        "events/a/index.html": b'<img src="photo.png"> <a href="./files/r.pdf">r</a>'
+        b' <a href="other.html">o</a> <a href="../../gone/">g</a>',
+        "index.html": b'<img src="logo.png">',  # a template's: no body, no such advice
+    }
+    beside = "a file beside a Markdown file is not published; put it in static/"
+    assert messages(pages) == [  # by target
+        f"a.md: broken link: events/a/index.html links to './files/r.pdf', but the site has "
+        f"no events/a/files/r.pdf: {beside} (static/files/r.pdf) and link it from the "
+        "site's root, as '/files/r.pdf'",
+        "a.md: broken link: events/a/index.html links to 'other.html', but the site has no "
+        "events/a/other.html",
+        f"a.md: broken link: events/a/index.html links to 'photo.png', but the site has no "
+        f"events/a/photo.png: {beside} (static/photo.png) and link it from the site's root, "
+        "as '/photo.png'",
+        "a.md: broken link: events/a/index.html links to '../../gone/', but the site has no "
+        "gone/index.html",
+        "index.html: broken link: index.html links to 'logo.png', but the site has no logo.png",
+    ]
+
+
 def test_only_the_links_of_tags_are_links() -> None:
     pages = {
         "index.html": b"<pre><code>&lt;a href=\"gone.html\"&gt; src='gone.png'</code></pre>"
