@@ -170,14 +170,23 @@ _RANGE = re.compile(r"(.+?)\s*(?:/|\.\.|\s[-–—]\s|–|—|\sto\s|\suntil\s)\
 _CIRCA = re.compile(r"(?:c\.|ca\.|circa|about|around|approx\.|~)\s*(.+)", re.I)
 
 
+# A part that is surely a date: a year of three or more digits, or one with its era.
+_SURELY_A_YEAR = re.compile(r"\d{3}|\b(?:BC|BCE|AD|CE)\b", re.I)
+
+
 def _unreadable(text: str, date_order: str) -> str:
     """The message for a date none of the readers took, with the fields that say it when
-    it is a range or an approximate date of forms they take."""
+    it is a range or an approximate date of forms they take ("10/2023" is no range of
+    the years 10 and 2023)."""
+
+    def date(part: str) -> bool:
+        return bool(_SURELY_A_YEAR.search(part)) and _read(part, date_order) is not None
+
     circa = _CIRCA.fullmatch(text)
-    if circa and _read(circa[1], date_order):
+    if circa and date(circa[1]):
         return M.DATE_CIRCA(text=text, date=circa[1])
     ranged = _RANGE.fullmatch(text)
-    if ranged and _read(ranged[1], date_order) and _read(ranged[2], date_order):
+    if ranged and date(ranged[1]) and date(ranged[2]):
         return M.DATE_RANGE(text=text, start=ranged[1], end=ranged[2])
     return M.DATE_UNREADABLE(text=text)
 

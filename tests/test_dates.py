@@ -80,6 +80,9 @@ def test_forms_authors_write(text: str, display: str, precision: Precision) -> N
         ("~1990-05", r"approximate .* \(1990-05\)"),
         ("c. soon", "not a date I can read"),  # only for a date that is readable alone
         ("1914 to soon", "not a date I can read"),
+        ("10/2023", "not a date I can read"),  # October 2023, not the years 10 to 2023
+        ("about 5", "not a date I can read"),
+        ("c. 44 BC", r"approximate .* \(44 BC\)"),
     ],
 )
 def test_refused_with_a_reason(text: str, fragment: str) -> None:
