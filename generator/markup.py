@@ -143,7 +143,7 @@ class _SourceLinks(Treeprocessor):
             # root, which is elsewhere on a site served from a sub-path or opened from
             # disk. A body shows only on pages two folders deep. A folder's link names
             # its index.html, as url() does, for a site opened from disk.
-            return PAGE_ROOT + _with_index(url[1:])
+            return PAGE_ROOT + with_index(url[1:])
         if ".md" not in url:  # most links: no need to split them
             return url
         try:
@@ -158,7 +158,7 @@ class _SourceLinks(Treeprocessor):
         return f"{SOURCE_SCHEME}:{self.mark}.{len(self.found) - 1}"
 
 
-def _with_index(link: str) -> str:
+def with_index(link: str) -> str:
     """``link`` (a path, perhaps with a query or fragment) with "index.html" added to its
     path when that names a folder ("" or ending in "/")."""
     cut = min((i for i in (link.find("?"), link.find("#")) if i >= 0), default=len(link))

@@ -27,6 +27,7 @@ from generator.config import Config
 from generator.dates import MONTHS, PartialDate, Precision, display_range, year_label
 from generator.diagnostics import Diagnostic, error, warning
 from generator.linkcheck import LinkCheck
+from generator.markup import with_index
 from generator.model import Actor, Event, EventLinks, Link, Term, Timeline
 from generator.network import build_network
 from generator.output import Batch, BuiltPages, PageSink
@@ -88,6 +89,7 @@ def make_environment(sources: Sources) -> jinja2.Environment:
     env.filters["when"] = lambda e: display_range(e.date, e.end, e.circa)
     env.filters["iso"] = _html_datetime
     env.filters["duration"] = duration
+    env.filters["href"] = _href
     env.globals["url"] = _url
     env.globals["group_by_month"] = group_by_month
     env.globals["year_label"] = year_label
@@ -123,6 +125,16 @@ def _url(context: jinja2.runtime.Context, target: str = "") -> str:
     or "static/style.css"), relative so the site works under any sub-path and from disk."""
     link = str(context["root"]) + target
     return link + "index.html" if link == "" or link.endswith("/") else link
+
+
+@jinja2.pass_context
+def _href(context: jinja2.runtime.Context, link: str) -> str:
+    """A URL an author wrote (a source, an actor's link), read as in a body: one from the
+    site's root ("/docs/report.pdf") made relative to the page being rendered, any other
+    as written."""
+    if link.startswith("/") and not link.startswith("//"):
+        return str(context["root"]) + with_index(link[1:])
+    return link
 
 
 def _html_datetime(event: Event) -> str:

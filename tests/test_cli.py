@@ -174,12 +174,18 @@ def test_the_example_site_builds_with_make_site_command() -> None:
     assert result.code == 0, result.err
 
 
-def test_a_body_s_links_from_the_root_work_under_a_sub_path(site: MakeSite) -> None:
+def test_links_from_the_root_in_bodies_sources_and_profiles_work_under_a_sub_path(
+    site: MakeSite,
+) -> None:
     body = "![The venue](/images/map.png) and [the tags](/tags/diplomacy/)."
+    fields = {"tags": "diplomacy", "actors": "Alice", "sources": "[/docs/r.pdf#page=2]"}
     root = site(
         {
-            "content/events/summit.md": event_file("Summit", "2023-06-14", body, tags="diplomacy"),
+            "content/events/summit.md": event_file("Summit", "2023-06-14", body, **fields),
+            "content/actors/alice.md": "---\nname: Alice\nlinks: [/docs/]\n---\nA.\n",
             "static/images/map.png": b"\x89PNG\r\n\x1a\n",
+            "static/docs/r.pdf": b"%PDF",
+            "static/docs/index.html": "<!doctype html><title>Docs</title>",
         }
     )
     done = run_cli("build", "--quiet", "--base-url", "https://example.org/sub/", cwd=root)
@@ -187,5 +193,8 @@ def test_a_body_s_links_from_the_root_work_under_a_sub_path(site: MakeSite) -> N
     page = (root / "output/events/summit/index.html").read_text()
     assert '<img alt="The venue" src="../../images/map.png">' in page
     assert '<a href="../../tags/diplomacy/index.html"' in page
+    assert '<a href="../../docs/r.pdf#page=2" rel="noopener">' in page
+    profile = (root / "output/actors/alice/index.html").read_text()
+    assert '<a href="../../docs/index.html" rel="noopener">' in profile
     feed = (root / "output/feed.xml").read_text()
     assert 'src="https://example.org/sub/images/map.png"' in html.unescape(feed)
