@@ -3,6 +3,7 @@ forms authors write; bench/peers.py reads it the way timeline does. No peer runs
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -117,3 +118,22 @@ def test_the_bare_loop_writes_each_content_file_as_a_page(tmp_path: Path) -> Non
     page = (site / "out" / event[len("content/") : -len(".md")] / "index.html").read_text()
     assert f"<title>{title[1].strip(chr(34))}</title>" in page
     assert "<h2>" in page and "<li>" in page  # the body's Markdown, rendered
+
+
+def test_the_phases_script_times_a_real_build(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    generate(site, n=30)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "phases.py")],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    times = dict(re.findall(r"^(\S.*?)\s+(\d+\.\d\d) s", done.stdout, re.M))
+    assert float(times["Markdown"]) > 0
+    assert float(times["pages (templates, writing, link notes)"]) > 0
+    assert "(exit 0)" in done.stdout
+    assert (site / "output" / "index.html").is_file()
