@@ -93,11 +93,10 @@ class LinkCheck:
                 continue
             more = f" (and {count - 1} more)" if count > 1 else ""
             within = _from_root(target, paths)
-            beside = _beside(link) if page in origins else None
             if within is not None:
                 relative = "../" * page.count("/") + within or "./"
                 text = M.LINK_FROM_ROOT(page=page, link=link, more=more, relative=relative)
-            elif beside is not None:
+            elif page in origins and (beside := _beside(link)) is not None:
                 text = M.LINK_BESIDE(page=page, link=link, more=more, target=target, name=beside)
             else:
                 text = M.LINK_BROKEN(page=page, link=link, more=more, target=target)

@@ -138,12 +138,9 @@ class _SourceLinks(Treeprocessor):
                     element.set(attribute, self.rewrite(value))
 
     def rewrite(self, url: str) -> str:
-        if url.startswith("/") and not url.startswith("//"):
-            # "/images/map.png", as authors used to other generators write: the site's
-            # root, which is elsewhere on a site served from a sub-path or opened from
-            # disk. A body shows only on pages two folders deep. A folder's link names
-            # its index.html, as url() does, for a site opened from disk.
-            return PAGE_ROOT + with_index(url[1:])
+        relative = from_site_root(url, PAGE_ROOT)  # a body shows only two folders deep
+        if relative is not None:
+            return relative
         if ".md" not in url:  # most links: no need to split them
             return url
         try:
@@ -158,7 +155,18 @@ class _SourceLinks(Treeprocessor):
         return f"{SOURCE_SCHEME}:{self.mark}.{len(self.found) - 1}"
 
 
-def with_index(link: str) -> str:
+def from_site_root(link: str, root: str) -> str | None:
+    """A link from the site's root ("/images/map.png", as authors used to other
+    generators write) as one from a page ``root`` below it ("../../images/map.png"); None
+    for any other link. The server's root is elsewhere when the site is served from a
+    sub-path or opened from disk. A folder's link names its index.html, as url() does,
+    for a site opened from disk."""
+    if not link.startswith("/") or link.startswith("//"):
+        return None
+    return root + _with_index(link[1:])
+
+
+def _with_index(link: str) -> str:
     """``link`` (a path, perhaps with a query or fragment) with "index.html" added to its
     path when that names a folder ("" or ending in "/")."""
     cut = min((i for i in (link.find("?"), link.find("#")) if i >= 0), default=len(link))

@@ -27,7 +27,7 @@ from generator.config import Config
 from generator.dates import MONTHS, PartialDate, Precision, display_range, year_label
 from generator.diagnostics import Diagnostic, error, warning
 from generator.linkcheck import LinkCheck
-from generator.markup import with_index
+from generator.markup import from_site_root
 from generator.model import Actor, Event, EventLinks, Link, Term, Timeline
 from generator.network import build_network
 from generator.output import Batch, BuiltPages, PageSink
@@ -132,9 +132,7 @@ def _href(context: jinja2.runtime.Context, link: str) -> str:
     """A URL an author wrote (a source, an actor's link), read as in a body: one from the
     site's root ("/docs/report.pdf") made relative to the page being rendered, any other
     as written."""
-    if link.startswith("/") and not link.startswith("//"):
-        return str(context["root"]) + with_index(link[1:])
-    return link
+    return from_site_root(link, str(context["root"])) or link
 
 
 def _html_datetime(event: Event) -> str:
