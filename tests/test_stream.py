@@ -62,7 +62,7 @@ def test_two_workers_write_the_in_memory_build_byte_for_byte(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Small caches in the workers (cards, resolved links) change nothing but speed.
-    monkeypatch.setattr(render, "MAX_CARDS", 10)
+    monkeypatch.setattr(render, "MAX_CARD_CHARS", 5_000)
     monkeypatch.setattr(linkcheck, "MAX_RESOLVED", 10)
     events = {
         f"content/events/e{i:04d}.md": event(
