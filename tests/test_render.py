@@ -7,6 +7,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from generator import render
 from generator.build import build
 from generator.config import parse_config
 from generator.render import only_printed
@@ -143,6 +144,34 @@ def test_a_card_rendered_once_for_all_pages_equals_one_rendered_for_each() -> No
     assert b'<h4 class="card-title"><a href="../../../../events/' in once.pages[tag_pages[-1]]
     assert b'<h5 class="card-title"><a href="../../events/' in once.pages["actors/ann/index.html"]
     assert b'<h3 class="card-title"><a href="../../events/' in once.pages["years/2023/index.html"]
+
+
+def _card_renders(monkeypatch: pytest.MonkeyPatch, budget: int) -> int:
+    """How many times a build of _card_site renders partials/card.html, its render
+    workers keeping up to ``budget`` characters of cards."""
+    monkeypatch.setattr(render, "MAX_CARD_CHARS", budget)
+    renders = 0
+    original = jinja2.Template.render
+
+    def counted(self: jinja2.Template, *args: object, **kwargs: object) -> str:
+        nonlocal renders
+        renders += self.name == "partials/card.html"
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", counted)
+    config, _ = parse_config("page_size = 10\n")
+    assert build_files(_card_site(), config).ok
+    return renders
+
+
+def test_each_card_is_rendered_once_while_the_cards_fit_the_workers_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The actor, tag and place pages show the events in no order of theirs: a budget
+    counted in events (25,000) made 100,000 events' cards render two or three times."""
+    assert _card_renders(monkeypatch, 10**6) == len(_card_site())
+    # With room for no card, each is rendered for every list that shows it.
+    assert _card_renders(monkeypatch, 0) > 4 * len(_card_site())
 
 
 def test_a_card_template_changing_its_printed_level_or_links_gets_each_page_s_own() -> None:
