@@ -27,6 +27,7 @@ from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.entries import read_actor, read_event
 from generator.exports import export_pages
 from generator.frontmatter import read_front_matter
+from generator.linkcheck import page_origins
 from generator.linking import link
 from generator.markup import Body, place_links, render_markdown, summary_from_html
 from generator.model import Actor, Event, Timeline, entry_from_json, entry_to_json
@@ -247,9 +248,7 @@ def build(
         index = [p for p in static if p.startswith(f"{INDEX}/")] if config.search else []
         problems += hidden_static(config, [*index, *(p for p in exported if p in static)])
         if not has_errors(problems):
-            problems += pages.broken_links(
-                {f"events/{e.slug}/index.html": e.path for e in timeline.events}
-            )
+            problems += pages.broken_links(page_origins(timeline))
     return BuildResult(
         pages=pages.result(),
         diagnostics=tuple(sorted(set(problems), key=sort_key)),

@@ -53,7 +53,7 @@ from generator.config import Config
 from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.exports import whole_exports
 from generator.feeds import feed_pages
-from generator.linkcheck import Targets, broken_links
+from generator.linkcheck import Targets, broken_links, page_origins
 from generator.linking import Changed, LinkMemo, link, same_items
 from generator.markup import Body, place_links
 from generator.model import Actor, Event, EventLinks, Term, Timeline
@@ -736,18 +736,18 @@ class _Only(Mapping[str, bytes]):
         return len(self.only)
 
 
-class _Origins(Mapping[str, str]):
-    """Event page -> its source file, for link problems' messages: made when first read,
-    which is only when a link is broken."""
+class _Origins(Mapping[str, Event | Actor]):
+    """Event and actor page -> its entry, for link problems' messages: made when first
+    read, which is only when a link is broken."""
 
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
 
     @functools.cached_property
-    def origins(self) -> dict[str, str]:
-        return {f"events/{e.slug}/index.html": e.path for e in self.timeline.events}
+    def origins(self) -> dict[str, Event | Actor]:
+        return page_origins(self.timeline)
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> Event | Actor:
         return self.origins[key]
 
     def __iter__(self) -> Iterator[str]:

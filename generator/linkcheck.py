@@ -10,6 +10,7 @@ broken ones. ``broken`` then looks those up among every file of the site.
 from __future__ import annotations
 
 import copy
+import html
 import posixpath
 import re
 from collections import Counter
@@ -18,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from generator import messages as M
 from generator.diagnostics import Diagnostic, error
+from generator.model import Actor, Event, Timeline
 from generator.parallel import map_chunks
 
 # A start tag up to the "=" of its href or src (no element has both): its other
@@ -74,19 +76,19 @@ class LinkCheck:
             else:
                 if len(self._resolved) >= MAX_RESOLVED:
                     self._resolved.clear()  # the links that repeat are back in a moment
-                target = _target(page, raw.decode("utf-8", "replace"), self.site_root)
+                target = _target(page, _attribute(raw), self.site_root)
                 self._resolved[key] = target
             if target is not None and target not in self.expected:
-                _note(self.places, target, (page, raw.decode("utf-8", "replace")), count)
+                _note(self.places, target, (page, _attribute(raw)), count)
 
     def merge(self, places: Places) -> None:
         """Add the ``places`` a worker noted."""
         for target, (place, count) in places.items():
             _note(self.places, target, place, count)
 
-    def broken(self, paths: Container[str], origins: Mapping[str, str]) -> list[Diagnostic]:
-        """The noted links to none of ``paths``, one problem per target; ``origins`` names
-        the source file each page came from, for the message."""
+    def broken(self, paths: Container[str], origins: Origins) -> list[Diagnostic]:
+        """The noted links to none of ``paths``, one problem per target; ``origins`` holds
+        the entry each page came from, for the message's file and line."""
         problems = []
         for target, ((page, link), count) in sorted(self.places.items()):
             if target in paths:
@@ -100,8 +102,41 @@ class LinkCheck:
                 text = M.LINK_BESIDE(page=page, link=link, more=more, target=target, name=beside)
             else:
                 text = M.LINK_BROKEN(page=page, link=link, more=more, target=target)
-            problems.append(error(origins.get(page, page), 0, text))
+            origin = origins.get(page)
+            if origin is None:
+                problems.append(error(page, 0, text))
+            else:
+                problems.append(error(origin.path, _written_at(origin, link), text))
         return problems
+
+
+Origins = Mapping[str, Event | Actor]  # page -> the entry whose file it shows
+
+
+def page_origins(timeline: Timeline) -> dict[str, Event | Actor]:
+    """The page of each event and of each actor with a file -> that entry."""
+    found: dict[str, Event | Actor] = {f"events/{e.slug}/index.html": e for e in timeline.events}
+    for slug, term in timeline.actors.items():
+        if term.profile is not None:
+            found[f"actors/{slug}/index.html"] = term.profile
+    return found
+
+
+def _written_at(entry: Event | Actor, link: str) -> int:
+    """The line of ``entry``'s file where its body writes ``link`` as a link's target
+    (after "(" or "<", in quotes, after "=" or "]:"), or 0 where it does not: a link the
+    theme made."""
+    for written in dict.fromkeys((link, html.escape(link, quote=False))):
+        pattern = r"""(?:[(<"'=]|\]:[ \t]*)""" + re.escape(written) + r"""(?=[)>"'\s]|$)"""
+        found = re.search(pattern, entry.body, re.MULTILINE)
+        if found is not None:
+            return entry.body_line + entry.body.count("\n", 0, found.start())
+    return 0
+
+
+def _attribute(raw: bytes) -> str:
+    """An attribute's value as the browser reads it: "a&amp;b.txt" links to a&b.txt."""
+    return html.unescape(raw.decode("utf-8", "replace"))
 
 
 def _beside(link: str) -> str | None:
@@ -135,7 +170,7 @@ def _note(places: Places, target: str, place: tuple[str, str], count: int) -> No
 
 def broken_links(
     pages: Mapping[str, bytes],
-    origins: Mapping[str, str],
+    origins: Origins,
     site_root: str = "/",
     workers: int = 1,
     targets: Targets | None = None,

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from generator import messages as M
 from generator.diagnostics import Diagnostic
-from generator.linkcheck import LinkCheck, Places
+from generator.linkcheck import LinkCheck, Origins, Places
 from generator.parallel import Background
 
 MANIFEST = ".timeline-manifest"
@@ -176,7 +176,7 @@ class BuiltPages:
         ordered = {path: self.kept[path] for path in paths if path in self.kept}
         self.kept = ordered | self.kept
 
-    def broken_links(self, origins: Mapping[str, str]) -> list[Diagnostic]:
+    def broken_links(self, origins: Origins) -> list[Diagnostic]:
         return self.links.broken(self.kept, origins)
 
     def result(self) -> Mapping[str, bytes]:

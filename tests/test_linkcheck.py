@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from generator.dates import PartialDate
 from generator.linkcheck import broken_links
+from generator.model import Event
 from generator.parallel import MIN_ITEMS
+from tests.helpers import build_files, event
+
+A = Event("a", "A", PartialDate(2023), "a.md")  # its body is empty: its links have no line
 
 
 def messages(pages: dict[str, bytes], site_root: str = "/") -> list[str]:
-    return [d.format() for d in broken_links(pages, {"events/a/index.html": "a.md"}, site_root)]
+    return [d.format() for d in broken_links(pages, {"events/a/index.html": A}, site_root)]
 
 
 def test_good_links_pass() -> None:
@@ -118,4 +123,45 @@ def test_workers_count_every_link_to_a_missing_page() -> None:
     assert [d.message for d in one] == [
         f"broken link: p0/index.html links to '../gone.html' (and {2 * MIN_ITEMS - 1} more), "
         "but the site has no gone.html"
+    ]
+
+
+def test_a_body_s_broken_link_names_the_line_that_writes_it() -> None:
+    body = (
+        "First, x marks no link, nor does a=x.y or 'x-ray'.\n\n"  # 'x' links only later
+        "Second [gone](missing/page.html) here.\n\n"
+        "Third <img src=x> and <a href='a&amp;b.html'>raw</a>.\n\n"
+        "[ref]: refs/gone.html\n\nFourth [ref] too.\n"
+    )
+    actor = "---\nname: Ann\n---\nSee [her papers](papers/ann.pdf).\n"
+    files = {
+        "content/events/a.md": event("A", "2023", actors="[Ann]") + body,
+        "content/actors/ann.md": actor,
+    }
+    result = build_files(files)
+    # The event's body starts at line 6, after its front matter and "About A.".
+    assert [
+        (d.path, d.line, d.message.split(" links to ")[1][:20]) for d in result.diagnostics
+    ] == [
+        ("content/actors/ann.md", 4, "'papers/ann.pdf', bu"),
+        ("content/events/a.md", 9, "'missing/page.html',"),
+        ("content/events/a.md", 11, "'a&b.html', but the "),
+        ("content/events/a.md", 11, "'x', but the site ha"),
+        ("content/events/a.md", 13, "'refs/gone.html', bu"),
+    ]
+
+
+def test_a_broken_link_the_theme_made_has_no_line() -> None:
+    files = {"content/events/a.md": event("A", "2023") + "Nothing links to nowhere.html here.\n"}
+    result = build_files(files, templates={"event.html": '<a href="nowhere.html">x</a>'})
+    assert [(d.path, d.line) for d in result.diagnostics] == [("content/events/a.md", 0)]
+
+
+def test_a_link_is_read_as_the_browser_reads_its_attribute() -> None:
+    pages = {
+        "index.html": b'<a href="a&amp;b.txt">x</a> <a href="c&amp;d.txt">y</a>',
+        "a&b.txt": b"",
+    }
+    assert messages(pages) == [
+        "index.html: broken link: index.html links to 'c&d.txt', but the site has no c&d.txt"
     ]
