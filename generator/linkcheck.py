@@ -94,15 +94,15 @@ class LinkCheck:
             if target in paths:
                 continue
             more = f" (and {count - 1} more)" if count > 1 else ""
+            origin = origins.get(page)
             within = _from_root(target, paths)
             if within is not None:
                 relative = "../" * page.count("/") + within or "./"
                 text = M.LINK_FROM_ROOT(page=page, link=link, more=more, relative=relative)
-            elif page in origins and (beside := _beside(link)) is not None:
+            elif origin is not None and (beside := _beside(link)) is not None:
                 text = M.LINK_BESIDE(page=page, link=link, more=more, target=target, name=beside)
             else:
                 text = M.LINK_BROKEN(page=page, link=link, more=more, target=target)
-            origin = origins.get(page)
             if origin is None:
                 problems.append(error(page, 0, text))
             else:
