@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from generator import __version__
 from generator import messages as M
@@ -256,12 +257,12 @@ def _export_notes(args: argparse.Namespace, config: Config, result: BuildResult)
             "Note: no base_url, so feed.xml and sitemap.xml (which need absolute "
             "URLs) were not written; set base_url in timeline.toml or pass --base-url."
         )
-    undated = left_out_of_calendar(result.timeline)
+    undated = left_out_of_calendar(result.timeline, ZoneInfo(config.timezone))
     if undated:
         shown = ", ".join(e.path for e in undated[:3]) + (" ..." if len(undated) > 3 else "")
         notes.append(
             f"Note: events.ics leaves out {M.plural(len(undated), 'event')} with no day "
-            f"(or a year outside AD 1-9999): {shown}"
+            f"(or a year outside AD 1-9999 in UTC): {shown}"
         )
     for note in notes if not args.quiet else []:
         print(note, file=sys.stderr)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
+from icalendar.prop import vCategory, vDDDTypes, vText, vUri
 
 from generator import cache as caching
 from generator.cache import Cache
@@ -35,6 +36,8 @@ from generator.slugs import slugify
 JS_DATE_YEARS = 271_820
 # VEVENTs are looked up in the cache and made this many at a time, not all held at once.
 VEVENT_BLOCK = 10_000
+# A content line's octets before it is folded (RFC 5545 allows 75 with the fold's space).
+FOLD_OCTETS = 74
 MEDIA_KEYS = ("url", "caption", "credit", "thumbnail", "alt", "title", "link")
 # TimelineJS3's date fields and the precision each one gives a date (the importer too).
 DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second")
@@ -179,13 +182,17 @@ def _media(
 # --- iCalendar ---------------------------------------------------------------------------
 
 
-def in_calendar(event: Event) -> bool:
-    """A calendar needs a day; Python's dates (and RFC 5545's) run from AD 1 to 9999."""
-    return event.date.precision >= Precision.DAY and 1 <= event.date.year <= 9999
+def in_calendar(event: Event, zone: tzinfo) -> bool:
+    """A calendar needs a day; Python's dates (and RFC 5545's) run from AD 1 to 9999, and
+    a time must stay within them in UTC (9999-12-31T23:00-05:00 does not)."""
+    if event.date.precision < Precision.DAY:
+        return False
+    start = instant(event.date, zone)
+    return start is not None and _in_utc(start) is not None
 
 
-def left_out_of_calendar(timeline: Timeline) -> list[Event]:
-    return [e for e in timeline.events if not in_calendar(e)]
+def left_out_of_calendar(timeline: Timeline, zone: tzinfo) -> list[Event]:
+    return [e for e in timeline.events if not in_calendar(e, zone)]
 
 
 def calendar_ics_parts(
@@ -212,7 +219,7 @@ def calendar_ics_parts(
     parts = [
         _VEventOf(event, config.base_url, zone, host, *_names(timeline.links[event.slug]))
         for event in timeline.events
-        if in_calendar(event)
+        if in_calendar(event, zone)
     ]
     if cache is None:
         yield from map(_vevent, parts)
@@ -276,39 +283,63 @@ def _vevent_chunk(parts: Sequence[_VEventOf], indices: Sequence[int]) -> list[by
 
 
 def _make_vevent(part: _VEventOf) -> bytes:
-    event, zone, base_url = part.event, part.zone, part.base_url
-    places, tags = part.places, part.tags
+    """One VEVENT. icalendar encodes each value (escaping, dates, lists); the lines are
+    put together and folded here: its Component took 0.3 ms an event for these few
+    properties, about 6 s of CPU at 10,000 events. The properties come in the order
+    icalendar gives a VEVENT (summary, start, end, stamp, uid, then the rest by name)."""
+    event, zone = part.event, part.zone
     start = instant(event.date, zone)
-    assert start is not None  # in_calendar() checked the year
-    item = icalendar.Event()
-    item.add("uid", f"{event.slug}@{part.host}")
-    item.add("dtstamp", start.astimezone(UTC))
-    item.add("summary", event.title)
+    utc = None if start is None else _in_utc(start)
+    assert start is not None and utc is not None  # in_calendar() checked
+    lines = [_line("SUMMARY", vText(event.title))]
     if event.date.precision >= Precision.MINUTE:
-        item.add("dtstart", start.astimezone(UTC))
+        lines.append(_line("DTSTART", vDDDTypes(utc)))
         end = _timed_end(event.end, zone)
         if end is not None:
-            item.add("dtend", end)
+            lines.append(_line("DTEND", vDDDTypes(end)))
     else:
-        item.add("dtstart", start.date())
-        item.add("dtend", _day_after(event.end or event.date) or start.date() + timedelta(1))
-    description = event.summary
-    if base_url:
-        url = site_url(base_url, event_path(event))
-        item.add("url", url)
-        description = f"{description}\n\n{url}".strip()
+        lines.append(_line("DTSTART;VALUE=DATE", vDDDTypes(start.date())))
+        # Without DTEND, a day's event lasts that day (RFC 5545, 3.6.1): so on 9999-12-31
+        last = _day_after(event.end or event.date) or _day_after(event.date)
+        if last is not None:
+            lines.append(_line("DTEND;VALUE=DATE", vDDDTypes(last)))
+    lines.append(_line("DTSTAMP", vDDDTypes(utc)))
+    lines.append(_line("UID", vText(f"{event.slug}@{part.host}")))
+    if part.tags:
+        lines.append(_line("CATEGORIES", vCategory(list(part.tags))))
+    url = site_url(part.base_url, event_path(event)) if part.base_url else ""
+    description = f"{event.summary}\n\n{url}".strip() if url else event.summary
     if description:
-        item.add("description", description)
-    if places:
-        item.add("location", ", ".join(places))
-    if tags:
-        item.add("categories", list(tags))
-    data: bytes = item.to_ical()
-    return data
+        lines.append(_line("DESCRIPTION", vText(description)))
+    if part.places:
+        lines.append(_line("LOCATION", vText(", ".join(part.places))))
+    if url:
+        lines.append(_line("URL", vUri(url)))
+    return b"".join((b"BEGIN:VEVENT\r\n", *lines, b"END:VEVENT\r\n"))
 
 
-# Folding lines makes icalendar slow; the dev server rebuilds the calendar on every save,
-# so each event's VEVENT is kept for as long as nothing it shows has changed.
+def _line(name: str, value: vText | vDDDTypes | vCategory | vUri) -> bytes:
+    """A content line, folded (RFC 5545, 3.1): no more than 75 octets before each line
+    break; a folded line goes on after one space. As icalendar folds: 74 octets a line,
+    never inside a UTF-8 character, and never right after a backslash or a caret, which
+    would part an escape from the character it escapes (icalendar's issue 1501)."""
+    data = name.encode() + b":" + value.to_ical()
+    parts = []
+    begin = 0
+    while len(data) - begin > FOLD_OCTETS:
+        cut = begin + FOLD_OCTETS
+        while data[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte
+            cut -= 1
+        if data[cut - 1] in b"\\^":
+            cut -= 1
+        parts.append(data[begin:cut])
+        begin = cut
+    parts.append(data[begin:])
+    return b"\r\n ".join(parts) + b"\r\n"
+
+
+# The dev server makes the calendar again whenever it is asked for after a save, so each
+# event's VEVENT is kept for as long as nothing it shows has changed.
 _vevent = functools.lru_cache(maxsize=100_000)(_make_vevent)
 
 
@@ -330,11 +361,19 @@ def _timed_end(end: PartialDate | None, zone: tzinfo) -> datetime | None:
         return None
     if end.precision >= Precision.MINUTE:
         moment = instant(end, zone)
-        return None if moment is None else moment.astimezone(UTC)
+        return None if moment is None else _in_utc(moment)
     after = _day_after(end)
     if after is None:
         return None
-    return datetime.combine(after, time(), zone).astimezone(UTC)
+    return _in_utc(datetime.combine(after, time(), zone))
+
+
+def _in_utc(moment: datetime) -> datetime | None:
+    """``moment`` in UTC, or None when that falls outside Python's dates."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _valid_vevent(value: object) -> bytes | None:

@@ -4,8 +4,10 @@ HTML parser independent of the code that wrote them."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import date
 from html.parser import HTMLParser
 
+import icalendar
 import pytest
 
 from generator.cli import github_annotation
@@ -165,6 +167,9 @@ def test_build_says_what_the_exports_left_out(site: MakeSite) -> None:
             "content/events/a.md": event("A", "2023-10"),
             "content/events/b.md": event("B", "2023"),
             "content/events/c.md": event("C", "12023-01-01"),  # beyond RFC 5545's years
+            # in year 10000 in UTC: once a traceback (OverflowError)
+            "content/events/d.md": event("D", "9999-12-31T23:30-05:00"),
+            "content/events/e.md": event("E", "9999-12-31"),  # no day after it for DTEND
         }
     )
     result = run_cli("build", cwd=root)
@@ -172,9 +177,12 @@ def test_build_says_what_the_exports_left_out(site: MakeSite) -> None:
     notes = result.err.splitlines()
     assert notes[0].startswith("Note: no base_url, so feed.xml and sitemap.xml")
     assert notes[1] == (
-        "Note: events.ics leaves out 3 events with no day (or a year outside AD 1-9999): "
-        "content/events/b.md, content/events/a.md, content/events/c.md"
+        "Note: events.ics leaves out 4 events with no day (or a year outside AD 1-9999 in "
+        "UTC): content/events/b.md, content/events/a.md, content/events/d.md ..."
     )
+    calendar = icalendar.Calendar.from_ical((root / "output" / "events.ics").read_bytes())
+    (last,) = calendar.walk("VEVENT")  # one day long without DTEND (RFC 5545, 3.6.1)
+    assert (last.decoded("DTSTART"), last.get("DTEND")) == (date(9999, 12, 31), None)
     with_url = run_cli("build", "--base-url", BASE, cwd=root)
     assert "feed.xml" not in with_url.err
     assert (root / "output" / "feed.xml").is_file() and (root / "output" / "sitemap.xml").is_file()

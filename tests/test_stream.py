@@ -11,6 +11,7 @@ import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -136,7 +137,10 @@ def test_the_big_exports_reach_the_sink_an_event_at_a_time(tmp_path: Path) -> No
     assert result.ok and result.timeline is not None
     events = result.timeline.events
     assert len(sink.parts["timeline.json"]) == len(events) + 2  # head, events, end
-    assert len(sink.parts["events.ics"]) == len([e for e in events if in_calendar(e)]) + 2
+    assert (
+        len(sink.parts["events.ics"])
+        == len([e for e in events if in_calendar(e, ZoneInfo(config.timezone))]) + 2
+    )
     assert result.pages["timeline.json"] == b"".join(sink.parts["timeline.json"])
 
 
