@@ -353,6 +353,7 @@ class IncrementalBuilder:
     ) -> tuple[dict[str, bytes], set[str], list[Diagnostic]]:
         """The pages, re-rendering those a change affects; also the re-rendered paths."""
         renderer = SiteRenderer(state.config, state.sources, timeline, bodies, env=state.env)
+        renderer.made = []  # so that every card rendered is kept for the next build
         old = state.timeline
         changes = None
         counted = state.counts_shown and site_counts(old) != site_counts(timeline) if old else True

@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from generator.build import build
@@ -230,3 +231,24 @@ def test_a_first_build_on_two_processes_matches_a_full_build(site: Site) -> None
     checker.builder.workers = 1
     checker.edit("content/events/m007.md", "title: Many 7", "title: Many seven")
     assert "events/m007/index.html" in checker.check()
+
+
+def test_an_edit_after_a_build_on_one_process_renders_only_the_edited_card(
+    checker: Checker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cards a build renders are kept for the next one, however it was made: after a
+    first build on one process (as after a theme or config change in `serve`), cards
+    were kept no more, and each edit rendered every card of the list pages again."""
+    renders: list[str] = []
+    original = jinja2.Template.render
+
+    def counted(self: jinja2.Template, *args: object, **kwargs: object) -> str:
+        if self.name == "partials/card.html":
+            renders.append(kwargs["event"].slug)  # type: ignore[attr-defined]
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", counted)
+    checker.edit("content/events/e05.md", "title: Event 5", "title: Event five")
+    config, _ = parse_config((checker.root / "timeline.toml").read_text("utf-8"))
+    checker.builder.build(config, load_sources(checker.root, config)[0])
+    assert renders == ["e05"]
