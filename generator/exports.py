@@ -36,7 +36,8 @@ from generator.slugs import slugify
 JS_DATE_YEARS = 271_820
 # VEVENTs are looked up in the cache and made this many at a time, not all held at once.
 VEVENT_BLOCK = 10_000
-# A content line's octets before it is folded (RFC 5545 allows 75 with the fold's space).
+# The octets of a content line on each line of text when it is folded, as icalendar folds:
+# a folded line's leading space makes 75, RFC 5545's limit.
 FOLD_OCTETS = 74
 MEDIA_KEYS = ("url", "caption", "credit", "thumbnail", "alt", "title", "link")
 # TimelineJS3's date fields and the precision each one gives a date (the importer too).
