@@ -137,3 +137,23 @@ def test_the_phases_script_times_a_real_build(tmp_path: Path) -> None:
     assert float(times["pages (templates, writing, link notes)"]) > 0
     assert "(exit 0)" in done.stdout
     assert (site / "output" / "index.html").is_file()
+
+
+def test_the_rebuild_stages_script_times_real_edits_and_puts_the_file_back(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site"
+    before = generate(site, n=30)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "rebuild_stages.py"), "--edits", "2", "--gap", "0"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    edits = re.findall(r"^edit \d: (\d+) ms \(.*linking \d+.*\); (\d+) pages;", done.stdout, re.M)
+    assert len(edits) == 2 and all(int(pages) > 1 for _, pages in edits)  # its page, its lists
+    assert "median" in done.stdout
+    assert snapshot(site) == before  # the edited event is as it was
