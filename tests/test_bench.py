@@ -157,3 +157,23 @@ def test_the_rebuild_stages_script_times_real_edits_and_puts_the_file_back(
     assert len(edits) == 2 and all(int(pages) > 1 for _, pages in edits)  # its page, its lists
     assert "median" in done.stdout
     assert snapshot(site) == before  # the edited event is as it was
+
+
+IDLE_ARGS = ["--pauses", "0", "0.05", "--strings", "100", "--rounds", "2", "--other-mb", "1"]
+
+
+def test_the_idle_memory_script_times_each_step_after_each_pause() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "idle_memory.py"), *IDLE_ARGS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = re.findall(
+        r"^pause ([\d.]+) s: arithmetic [\d.]+ ms, first pass over the strings [\d.]+ ms, "
+        r"copying the dict [\d.]+ ms$",
+        done.stdout,
+        re.M,
+    )
+    assert lines == ["0.0", "0.0", "0.05", "0.05"]
