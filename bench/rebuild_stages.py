@@ -19,20 +19,18 @@ slow to touch again after a pause (see docs/benchmarks.md, "Live preview").
 from __future__ import annotations
 
 import argparse
-import functools
 import re
 import resource
 import statistics
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from phases import TIMES, timed  # bench/, the script's folder, is on the path
 
 from generator import cli, incremental
 from generator.incremental import IncrementalBuilder
 from generator.watch import SiteFiles
 
-TIMES: dict[str, float] = {}
 STAGES = (
     (IncrementalBuilder, "_read", "reading the edited file"),
     (incremental, "link", "linking"),
@@ -41,20 +39,6 @@ STAGES = (
     (IncrementalBuilder, "_check_links", "link check"),
 )
 TITLE = re.compile(r"^title: .*$", re.M)
-
-
-def timed(owner: Any, name: str, label: str) -> None:
-    function: Callable[..., Any] = getattr(owner, name)
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            TIMES[label] = TIMES.get(label, 0.0) + time.perf_counter() - started
-
-    setattr(owner, name, wrapper)
 
 
 def main() -> None:

@@ -33,6 +33,20 @@ def peers() -> ModuleType:
     return bench_script("peers")
 
 
+def run_script(name: str, *args: str, cwd: Path | None = None) -> str:
+    """bench/<name>.py run as a script with the checkout importable; its stdout."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / f"{name}.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_the_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:
     first = generate(tmp_path / "first")
     second = generate(tmp_path / "second")
@@ -101,14 +115,7 @@ def test_a_tool_slower_than_the_timeout_is_stopped_and_its_row_says_so(
 def test_the_bare_loop_writes_each_content_file_as_a_page(tmp_path: Path) -> None:
     site = tmp_path / "site"
     files = generate(site, n=30)
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "floor.py"), "content", "out", "--workers", "2"],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    run_script("floor", "content", "out", "--workers", "2", cwd=site)
     sources = [p for p in files if p.startswith("content/") and p.endswith(".md")]
     pages = {p.relative_to(site / "out").as_posix() for p in (site / "out").rglob("*.html")}
     assert pages == {p[len("content/") : -len(".md")] + "/index.html" for p in sources}
@@ -123,19 +130,11 @@ def test_the_bare_loop_writes_each_content_file_as_a_page(tmp_path: Path) -> Non
 def test_the_phases_script_times_a_real_build(tmp_path: Path) -> None:
     site = tmp_path / "site"
     generate(site, n=30)
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "phases.py")],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert done.returncode == 0, done.stderr
-    times = dict(re.findall(r"^(\S.*?)\s+(\d+\.\d\d) s", done.stdout, re.M))
+    out = run_script("phases", cwd=site)
+    times = dict(re.findall(r"^(\S.*?)\s+(\d+\.\d\d) s", out, re.M))
     assert float(times["Markdown"]) > 0
     assert float(times["pages (templates, writing, link notes)"]) > 0
-    assert "(exit 0)" in done.stdout
+    assert "(exit 0)" in out
     assert (site / "output" / "index.html").is_file()
 
 
@@ -144,18 +143,10 @@ def test_the_rebuild_stages_script_times_real_edits_and_puts_the_file_back(
 ) -> None:
     site = tmp_path / "site"
     before = generate(site, n=30)
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "rebuild_stages.py"), "--edits", "2", "--gap", "0"],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert done.returncode == 0, done.stderr
-    edits = re.findall(r"^edit \d: (\d+) ms \(.*linking \d+.*\); (\d+) pages;", done.stdout, re.M)
+    out = run_script("rebuild_stages", "--edits", "2", "--gap", "0", cwd=site)
+    edits = re.findall(r"^edit \d: (\d+) ms \(.*linking \d+.*\); (\d+) pages;", out, re.M)
     assert len(edits) == 2 and all(int(pages) > 1 for _, pages in edits)  # its page, its lists
-    assert "median" in done.stdout
+    assert "median" in out
     assert snapshot(site) == before  # the edited event is as it was
 
 
@@ -163,17 +154,11 @@ IDLE_ARGS = ["--pauses", "0", "0.05", "--strings", "100", "--rounds", "2", "--ot
 
 
 def test_the_idle_memory_script_times_each_step_after_each_pause() -> None:
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "idle_memory.py"), *IDLE_ARGS],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    out = run_script("idle_memory", *IDLE_ARGS)
     lines = re.findall(
         r"^pause ([\d.]+) s: arithmetic [\d.]+ ms, first pass over the strings [\d.]+ ms, "
         r"copying the dict [\d.]+ ms$",
-        done.stdout,
+        out,
         re.M,
     )
     assert lines == ["0.0", "0.0", "0.05", "0.05"]
