@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -39,6 +40,12 @@ VEVENT_BLOCK = 10_000
 # The octets of a content line on each line of text when it is folded, as icalendar folds:
 # a folded line's leading space makes 75, RFC 5545's limit.
 FOLD_OCTETS = 74
+# The control characters RFC 5545 keeps out of a value (CTL but a tab; a line break is
+# written escaped, as a backslash and an n).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Part of each cached VEVENT's key: raised when the same event is written otherwise (2:
+# control characters left out).
+VEVENT_REVISION = 2
 MEDIA_KEYS = ("url", "caption", "credit", "thumbnail", "alt", "title", "link")
 # TimelineJS3's date fields and the precision each one gives a date (the importer too).
 DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second")
@@ -254,6 +261,7 @@ class _VEventOf:
         instants = (instant(event.date, self.zone), _timed_end(event.end, self.zone))
         return caching.key(
             "vevent",
+            VEVENT_REVISION,
             icalendar.__version__,
             repr((made_of, instants)),
             self.base_url,
@@ -292,7 +300,7 @@ def _make_vevent(part: _VEventOf) -> bytes:
     start = instant(event.date, zone)
     utc = None if start is None else _in_utc(start)
     assert start is not None and utc is not None  # in_calendar() checked
-    lines = [_line("SUMMARY", vText(event.title))]
+    lines = [_line("SUMMARY", _text(event.title))]
     if event.date.precision >= Precision.MINUTE:
         lines.append(_line("DTSTART", vDDDTypes(utc)))
         end = _timed_end(event.end, zone)
@@ -307,16 +315,22 @@ def _make_vevent(part: _VEventOf) -> bytes:
     lines.append(_line("DTSTAMP", vDDDTypes(utc)))
     lines.append(_line("UID", vText(f"{event.slug}@{part.host}")))
     if part.tags:
-        lines.append(_line("CATEGORIES", vCategory(list(part.tags))))
+        lines.append(_line("CATEGORIES", vCategory([_CONTROL.sub("", tag) for tag in part.tags])))
     url = site_url(part.base_url, event_path(event)) if part.base_url else ""
     description = f"{event.summary}\n\n{url}".strip() if url else event.summary
     if description:
-        lines.append(_line("DESCRIPTION", vText(description)))
+        lines.append(_line("DESCRIPTION", _text(description)))
     if part.places:
-        lines.append(_line("LOCATION", vText(", ".join(part.places))))
+        lines.append(_line("LOCATION", _text(", ".join(part.places))))
     if url:
         lines.append(_line("URL", vUri(url)))
     return b"".join((b"BEGIN:VEVENT\r\n", *lines, b"END:VEVENT\r\n"))
+
+
+def _text(text: str) -> vText:
+    """A TEXT value without the control characters RFC 5545 does not allow in one (3.3.11:
+    a bell pasted into a title); line breaks are kept, for vText to escape."""
+    return vText(_CONTROL.sub("", text))
 
 
 def _line(name: str, value: vText | vDDDTypes | vCategory | vUri) -> bytes:

@@ -25,6 +25,8 @@ SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NOT_IN_SITEMAP = ("404.html",)
 # The links of start tags only, as the link check reads them (see LINK_IN_TAG).
 _LINK_ATTRIBUTE = re.compile("(" + LINK_IN_TAG + r'\s*")([^"]*)(")')
+# Everything but XML 1.0's characters (its production "Char").
+_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def site_url(base_url: str, path: str = "") -> str:
@@ -130,10 +132,18 @@ def feed_pages(
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
     namespace = parent.tag.partition("}")[0] + "}"
+    attributes = {name: xml_chars(value) for name, value in attributes.items()}
     element = ET.SubElement(parent, namespace + tag, attributes)
     if text is not None:
-        element.text = text
+        element.text = xml_chars(text)
     return element
+
+
+def xml_chars(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold (control characters such as a
+    bell, pasted into a title or a body): ElementTree writes them, and the feed would not
+    be XML at all."""
+    return _NOT_XML.sub("", text)
 
 
 def _xml_bytes(root: ET.Element) -> bytes:

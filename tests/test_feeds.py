@@ -89,6 +89,22 @@ def test_an_attribute_written_in_a_body_s_text_is_left_as_written() -> None:
     assert f'src="{BASE}static/style.css"' in html
 
 
+def test_control_characters_in_a_title_or_a_body_leave_the_feed_well_formed() -> None:
+    """A bell (escaped in YAML, or raw in the body) once made feed.xml not XML at all."""
+    files = {
+        "content/events/a.md": '---\ntitle: "A\\a bell"\ndate: 2023-01-01\n'
+        'summary: "Ring\\x0b"\n---\nBody \x07 with \x0b controls.\n',
+    }
+    result = build_files(files, Config(title="T\x1b", base_url=BASE))
+    assert result.ok, result.diagnostics
+    feed = ET.fromstring(result.pages["feed.xml"])
+    (entry,) = feed.iter(f"{A}entry")
+    assert entry.findtext(f"{A}title") == "A bell"
+    assert entry.findtext(f"{A}summary") == "Ring"
+    assert "Body  with  controls." in (entry.findtext(f"{A}content") or "")
+    assert feed.findtext(f"{A}title") == "T"
+
+
 def test_sitemap_lists_every_page_but_the_404_with_absolute_urls() -> None:
     result = build_files(_site(2), Config(base_url=BASE))
     root = ET.fromstring(result.pages["sitemap.xml"])
