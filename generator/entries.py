@@ -90,7 +90,7 @@ class _Fields:
             if isinstance(item, str) and item.strip():
                 if item.strip().casefold() not in (n.casefold() for n in found):
                     found.append(" ".join(item.split()))
-            elif item is not None and item != "":
+            elif item is not None and not isinstance(item, str):  # a blank is dropped
                 self.fail((key, i), M.FIELD_NOT_NAME(key=key, kind=_kind(item)))
         return tuple(found)
 

@@ -125,3 +125,11 @@ def test_actor() -> None:
         "person",
     )
     assert actor.summary == ""
+
+
+def test_blank_names_are_dropped_not_called_text() -> None:
+    """A blank entry of a list of names ("  ", or an empty one) is left out, as an empty
+    string always was; it was once an error saying a name must be "a name, not text"."""
+    found, problems = event('---\ntitle: T\ndate: 2023\nplaces: ["  ", Gaza, ""]\ntags: " "\n---\n')
+    assert problems == []
+    assert found is not None and (found.places, found.tags) == (("Gaza",), ())
