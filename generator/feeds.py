@@ -132,14 +132,14 @@ def feed_pages(
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
     namespace = parent.tag.partition("}")[0] + "}"
-    attributes = {name: xml_chars(value) for name, value in attributes.items()}
+    attributes = {name: _xml_chars(value) for name, value in attributes.items()}
     element = ET.SubElement(parent, namespace + tag, attributes)
     if text is not None:
-        element.text = xml_chars(text)
+        element.text = _xml_chars(text)
     return element
 
 
-def xml_chars(text: str) -> str:
+def _xml_chars(text: str) -> str:
     """``text`` without the characters XML 1.0 cannot hold (control characters such as a
     bell, pasted into a title or a body): ElementTree writes them, and the feed would not
     be XML at all."""
