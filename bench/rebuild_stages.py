@@ -35,7 +35,6 @@ STAGES = (
     (IncrementalBuilder, "_read", "reading the edited file"),
     (incremental, "link", "linking"),
     (IncrementalBuilder, "_render", "pages"),
-    (incremental, "feed_pages", "feeds"),
     (IncrementalBuilder, "_check_links", "link check"),
 )
 TITLE = re.compile(r"^title: .*$", re.M)

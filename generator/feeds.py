@@ -7,9 +7,10 @@ the clock, so the same sources give the same bytes.
 
 from __future__ import annotations
 
+import functools
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from urllib.parse import urljoin
 
@@ -123,11 +124,24 @@ def feed_pages(
     zone: tzinfo,
 ) -> dict[str, bytes]:
     """robots.txt always; feed.xml and sitemap.xml only when the site has a base_url."""
-    pages = {"robots.txt": robots_txt(config)}
+    feeds = lazy_feeds(config, timeline, bodies, html_paths, zone)
+    return {path: make() for path, make in feeds.items()}
+
+
+def lazy_feeds(
+    config: Config,
+    timeline: Timeline,
+    bodies: Mapping[str, str],
+    html_paths: Iterable[str],
+    zone: tzinfo,
+) -> dict[str, Callable[[], bytes]]:
+    """``feed_pages``, each made when called: the dev server makes them when asked for,
+    since feed.xml looks at every event and sitemap.xml at every page."""
+    feeds: dict[str, Callable[[], bytes]] = {"robots.txt": functools.partial(robots_txt, config)}
     if config.base_url:
-        pages["feed.xml"] = feed_xml(config, timeline, bodies, zone)
-        pages["sitemap.xml"] = sitemap_xml(config, html_paths)
-    return pages
+        feeds["feed.xml"] = functools.partial(feed_xml, config, timeline, bodies, zone)
+        feeds["sitemap.xml"] = functools.partial(sitemap_xml, config, html_paths)
+    return feeds
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:

@@ -21,8 +21,12 @@ in the same order, and keeps between calls:
 - each link's resolved target, and the link check's verdict, re-checking only the
   re-rendered pages unless pages went away.
 
-The feeds and the sitemap are made again on every build; timeline.json and events.ics
-(every event's data: about a second at 10,000 events) when first read (``LazyPages``).
+The exports that look at every event or page (timeline.json and events.ics, about a
+second at 10,000 events; feed.xml, sitemap.xml) are made when first read (``LazyPages``).
+What a build keeps is changed in place, or held in persistent maps (``immutables.Map``)
+where a result already given out still reads it, so that an edit costs what it changes,
+not a pass over every entry. A build that stops half-way leaves the next one to start
+afresh.
 
 What a page "shows" is what the default theme's templates use. ``tests/test_incremental.py``
 checks the result equals a full build after many kinds of edits, also in random
@@ -38,21 +42,23 @@ import functools
 import operator
 import posixpath
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
+from immutables import Map
 from markupsafe import Markup
 
 from generator.build import BuildResult, body_targets, markdown_chunk, read_entry, with_summaries
 from generator.config import Config
 from generator.diagnostics import Diagnostic, has_errors, sort_key
 from generator.exports import whole_exports
-from generator.feeds import feed_pages
+from generator.feeds import lazy_feeds
 from generator.linkcheck import Targets, broken_links, page_origins
 from generator.linking import Changed, LinkMemo, link, same_items
 from generator.markup import Body, place_links
@@ -73,6 +79,11 @@ from generator.render import (
 from generator.sources import SourceFile, Sources
 
 Entry = Event | Actor | None
+if TYPE_CHECKING:
+    from immutables._protocols import MapMutation
+
+    _Bodies = MapMutation[str, str]  # this build's bodies, made from the last build's
+    _Pages = MapMutation[str, bytes] | dict[str, bytes]
 
 
 @dataclass(frozen=True)
@@ -125,9 +136,13 @@ class _State:
     content: tuple[SourceFile, ...] = ()
     docs: list[_Doc] = field(default_factory=list)  # one per file of ``content``
     targets: dict[str, str] = field(default_factory=dict)  # body_targets of the entries
-    bodies: dict[str, str] = field(default_factory=dict)  # HTML by source path
+    # The bodies' HTML by source path, and the pages: persistent maps, which the results
+    # already given out keep as they were while an edit changes a few entries. A copy
+    # would touch every entry, most of an edit's time on a machine whose idle memory
+    # turns slow to touch (docs/benchmarks.md, "Live preview").
+    bodies: Map[str, str] = field(default_factory=Map)
     timeline: Timeline | None = None
-    pages: Mapping[str, bytes] = field(default_factory=dict)
+    pages: Map[str, bytes] = field(default_factory=Map)
     render_ok: bool = False  # the previous render had no template problems
     link_problems: list[Diagnostic] | None = None  # None: not checked
     link_memo: LinkMemo = field(default_factory=LinkMemo)
@@ -148,8 +163,16 @@ class IncrementalBuilder:
         # This build's changes of what files show: (before, after), None for nothing.
         self.delta: list[tuple[Event | Actor | None, Event | Actor | None]] = []
         self.problems_moved = False  # whether a file's problems may have changed
+        self.last: LazyPages | None = None  # the pages of the last build
 
     def build(self, config: Config, sources: Sources) -> BuildResult:
+        try:
+            return self._build(config, sources)
+        except BaseException:
+            self.state = None  # changed in place part of the way: start afresh next time
+            raise
+
+    def _build(self, config: Config, sources: Sources) -> BuildResult:
         state = self.state
         if state is None or not _same_theme(state, config, sources):
             state = _State(config, sources, make_environment(sources), counts_shown(sources))
@@ -164,20 +187,24 @@ class IncrementalBuilder:
         timeline, found = link(events, actors, state.link_memo, (added, removed))
         problems = list(problems)
         problems += found
-        pages, fresh, found = self._render(state, timeline, bodies, changed)
+        pages, fresh, lost, found = self._render(state, timeline, bodies, changed)
         problems += found
-        feeds = feed_pages(config, timeline, bodies, list(pages), ZoneInfo(config.timezone))
-        pages |= feeds
-        fresh |= feeds.keys()
-        exports = whole_exports(config, timeline, bodies)
+        zone = ZoneInfo(config.timezone)
+        lazy = whole_exports(config, timeline, bodies) | lazy_feeds(
+            config, timeline, bodies, pages, zone
+        )
         if has_errors(problems):
             state.link_problems = None
         else:
-            problems += self._check_links(state, timeline, pages, exports.keys(), fresh)
+            problems += self._check_links(state, timeline, pages, lazy.keys(), fresh, lost)
         state.timeline = timeline
         state.pages = pages
+        result = LazyPages(pages, lazy)
+        if self.last is not None and lost is not None:  # made from the last result's pages
+            result.since(self.last, fresh | lost)
+        self.last = result
         return BuildResult(
-            pages=LazyPages(pages, exports),
+            pages=result,
             diagnostics=tuple(sorted(set(problems), key=sort_key)),
             timeline=timeline,
         )
@@ -191,7 +218,8 @@ class IncrementalBuilder:
             same = list(map(operator.is_, content, old))  # compared in C: quick
             indices = [] if all(same) else [i for i, kept in enumerate(same) if not kept]
             if all(content[i].path == old[i].path for i in indices):
-                return self._update(state, content, state.docs, set(), indices)
+                docs = cast(list[_Doc | None], state.docs)  # changed in place
+                return self._update(state, content, docs, set(), indices)
         previous = {d.source.path: d for d in state.docs}
         docs = [previous.get(source.path) for source in content]
         gone = previous.keys() - {source.path for source in content}
@@ -203,13 +231,13 @@ class IncrementalBuilder:
         self,
         state: _State,
         content: tuple[SourceFile, ...],
-        docs: Sequence[_Doc | None],
+        kept: list[_Doc | None],
         gone: set[str],
         indices: Iterable[int],
     ) -> set[str]:
-        """Bring ``docs`` up to ``content`` at ``indices`` (the files that may differ)."""
+        """Bring ``kept`` up to ``content`` at ``indices`` (the files that may differ), in
+        place: no copy of every file's entry for an edit of one."""
         zone = ZoneInfo(state.config.timezone)
-        kept = list(docs)
         fresh: dict[int, _Doc | None] = {}  # index -> the doc it replaces
         for i in indices:
             prior, source = kept[i], content[i]
@@ -231,9 +259,11 @@ class IncrementalBuilder:
         }
         if moved:  # links between bodies to these files lead elsewhere now
             state.targets = body_targets([d.entry for d in done if d.entry])
-        changed = self._bodies(state, fresh, gone)
+        bodies = state.bodies.mutate()
+        changed = self._bodies(state, bodies, fresh, gone)
         if moved:
-            changed |= self._replace_links(state, moved, skip=fresh.keys())
+            changed |= self._replace_links(state, bodies, moved, skip=fresh.keys())
+        state.bodies = bodies.finish()
         return changed
 
     def _note(
@@ -285,10 +315,11 @@ class IncrementalBuilder:
             return None
         return entry
 
-    def _bodies(self, state: _State, fresh: dict[int, _Doc | None], gone: set[str]) -> set[str]:
-        """Render the bodies of the ``fresh`` docs (Markdown only when it changed) and
-        summarize them; return the paths whose HTML changed."""
-        bodies = state.bodies = dict(state.bodies)  # the last build's pages still use it
+    def _bodies(
+        self, state: _State, bodies: _Bodies, fresh: dict[int, _Doc | None], gone: set[str]
+    ) -> set[str]:
+        """Render the bodies of the ``fresh`` docs (Markdown only when it changed) into
+        ``bodies`` and summarize them; return the paths whose HTML changed."""
         changed = {path for path in gone if bodies.pop(path, None) is not None}
         rendered = self._markdown(state, fresh)
         for i, prior in fresh.items():
@@ -298,7 +329,8 @@ class IncrementalBuilder:
                 if bodies.pop(doc.source.path, None) is not None:
                     changed.add(doc.source.path)
                 continue
-            changed |= self._place(state, i, dataclasses.replace(doc, body=rendered[i]), before)
+            doc = dataclasses.replace(doc, body=rendered[i])
+            changed |= self._place(state, bodies, i, doc, before)
         return changed
 
     def _markdown(self, state: _State, fresh: dict[int, _Doc | None]) -> dict[int, Body]:
@@ -320,17 +352,21 @@ class IncrementalBuilder:
         result.update(zip(missing, bodies, strict=True))
         return result
 
-    def _replace_links(self, state: _State, moved: set[str], skip: Iterable[int]) -> set[str]:
+    def _replace_links(
+        self, state: _State, bodies: _Bodies, moved: set[str], skip: Iterable[int]
+    ) -> set[str]:
         """Place again the links of the bodies that link to ``moved`` files."""
         changed: set[str] = set()
         done = set(skip)
         for i, doc in enumerate(state.docs):
             links = doc.body.links if doc.body is not None else ()
             if i not in done and any(target in moved for _, target, _ in links):
-                changed |= self._place(state, i, doc, doc.shown)
+                changed |= self._place(state, bodies, i, doc, doc.shown)
         return changed
 
-    def _place(self, state: _State, i: int, doc: _Doc, before: Event | Actor | None) -> set[str]:
+    def _place(
+        self, state: _State, bodies: _Bodies, i: int, doc: _Doc, before: Event | Actor | None
+    ) -> set[str]:
         """Give ``doc`` (an entry's, at ``i``; ``before`` is what the file showed until
         now) its HTML, with links to other files' pages, and its summary; the path if its
         HTML changed."""
@@ -344,14 +380,16 @@ class IncrementalBuilder:
         (shown,) = with_summaries([entry], {path: html})
         self._note(before, shown, found or doc.body_problems)
         state.docs[i] = dataclasses.replace(doc, html=html, body_problems=found, shown=shown)
-        changed = state.bodies.get(path) != html
-        state.bodies[path] = html
+        changed = bodies.get(path) != html
+        bodies[path] = html
         return {path} if changed else set()
 
     def _render(
         self, state: _State, timeline: Timeline, bodies: Mapping[str, str], changed: set[str]
-    ) -> tuple[dict[str, bytes], set[str], list[Diagnostic]]:
-        """The pages, re-rendering those a change affects; also the re-rendered paths."""
+    ) -> tuple[Map[str, bytes], set[str], set[str] | None, list[Diagnostic]]:
+        """The pages, re-rendering those a change affects; also the re-rendered paths and
+        the paths of the last build's pages no longer made (None: not known, when every
+        page was looked at)."""
         renderer = SiteRenderer(state.config, state.sources, timeline, bodies, env=state.env)
         renderer.made = []  # so that every card rendered is kept for the next build
         old = state.timeline
@@ -360,39 +398,46 @@ class IncrementalBuilder:
         if old is not None and state.render_ok and not counted:
             shown = [d.shown for d in state.docs if d.source.path in changed] if changed else []
             changes = _Changes(old, timeline, state.config, shown, state.link_memo.changed)
-            # Cards of events whose card did not change are the ones rendered last time.
-            renderer.cards = dict(state.cards)
+            # Cards of events whose card did not change are the ones rendered last time
+            # (the builder's own: no earlier result holds them).
+            renderer.cards = state.cards
             for slug in changes.cards:
                 renderer.cards.pop(slug, None)
         self.rendered = set()
         if changes is None and self.workers > 1:
             return self._render_all(state, renderer, timeline, bodies)
         subjects = changes.subjects() if changes is not None else None
+        lost: set[str] | None = None
         if subjects is None:  # look at every page
-            pages: dict[str, bytes] = {}
+            every: dict[str, bytes] = {}
             state.subjects = defaultdict(list)
             for job in renderer.jobs():
                 state.subjects[job.subject].append(job.path)
-                self._page(renderer, job, state.pages, changes, pages)
+                self._page(renderer, job, state.pages, changes, every)
             for path, data in static_files(state.sources):
-                pages.setdefault(path, data)
+                every.setdefault(path, data)
+            pages = Map(every)
         else:  # only at the pages of what changed
-            pages = dict(state.pages)
+            lost = set()
+            edited = state.pages.mutate()
             for subject in subjects:
                 jobs = renderer.jobs_of(subject)
                 for path in set(state.subjects.pop(subject, ())) - {j.path for j in jobs}:
-                    del pages[path]  # a page no longer made (say, a list got shorter)
+                    del edited[path]  # a page no longer made (say, a list got shorter)
+                    lost.add(path)
                 if jobs:
                     state.subjects[subject] = [job.path for job in jobs]
                 for job in jobs:
-                    self._page(renderer, job, state.pages, changes, pages)
+                    if not self._page(renderer, job, state.pages, changes, edited):
+                        lost.add(job.path)
+            pages = edited.finish()
         state.render_ok = not renderer.problems
         state.cards = renderer.cards
-        return pages, set(renderer.pages), list(renderer.problems.values())
+        return pages, set(renderer.pages), lost, list(renderer.problems.values())
 
     def _render_all(
         self, state: _State, renderer: SiteRenderer, timeline: Timeline, bodies: Mapping[str, str]
-    ) -> tuple[dict[str, bytes], set[str], list[Diagnostic]]:
+    ) -> tuple[Map[str, bytes], set[str], None, list[Diagnostic]]:
         """Every page, on ``self.workers`` processes (as ``build()`` does)."""
         cards: dict[str, dict[tuple[str, int], Markup]] = {}
         built, problems = render_site(
@@ -402,11 +447,11 @@ class IncrementalBuilder:
         for job in renderer.jobs():
             state.subjects[job.subject].append(job.path)
         _compile_templates(state.env)
-        pages = dict(built.result())
+        pages = Map(built.result().items())
         self.rendered = set(pages)
         state.render_ok = not problems
         state.cards = cards
-        return pages, set(pages), problems
+        return pages, set(pages), None, problems
 
     def _page(
         self,
@@ -414,33 +459,40 @@ class IncrementalBuilder:
         job: PageJob,
         before: Mapping[str, bytes],
         changes: _Changes | None,
-        pages: dict[str, bytes],
-    ) -> None:
+        pages: _Pages,
+    ) -> bool:
         """Render the page of ``job`` into ``pages`` if ``changes`` affect it, else keep
-        the one from ``before``."""
+        the one from ``before``; False if the page is not made (a template error, which
+        is reported)."""
         previous = before.get(job.path)
         if changes is not None and previous is not None and not changes.affects(job):
             pages[job.path] = previous
-            return
+            return True
         renderer.render(job)
         self.rendered.add(job.path)
         if job.path in renderer.pages:
             pages[job.path] = renderer.pages[job.path]
-        else:  # a template error, reported
-            pages.pop(job.path, None)
+            return True
+        pages.pop(job.path, None)
+        return False
 
     def _check_links(
         self,
         state: _State,
         timeline: Timeline,
-        pages: dict[str, bytes],
+        pages: Mapping[str, bytes],
         exports: Iterable[str],
         fresh: set[str],
+        lost: set[str] | None,
     ) -> list[Diagnostic]:
+        """Check the links of the pages made again and of those that may link to pages
+        ``lost`` (None: not known); of every page if the last check found problems."""
         if state.link_problems is None or state.link_problems:
             checked = set(pages)
         else:  # pages not rendered again link to pages that still exist, or to lost ones
-            checked = fresh | _linking_to(state.pages.keys() - pages.keys(), pages)
+            if lost is None:
+                lost = set(state.pages).difference(pages)
+            checked = fresh | _linking_to(lost, pages)
         # The exports are files pages link to, not pages with links of their own.
         found = broken_links(
             _Only(pages, checked, extra=set(exports)),
@@ -664,6 +716,14 @@ class LazyPages(Mapping[str, bytes]):
         self.lazy = lazy
         self.made: dict[str, bytes] = {}
         self.lock = threading.Lock()  # the server's threads may ask at once
+        # The pages of an earlier build these were made from (while it is alive), and
+        # the paths that may differ from them: see same_pages.
+        self.base: weakref.ref[LazyPages] | None = None
+        self.delta: set[str] = set()
+
+    def since(self, base: LazyPages, delta: set[str]) -> None:
+        """Say these pages are ``base``'s but for the paths in ``delta``."""
+        self.base, self.delta = weakref.ref(base), delta
 
     def __getitem__(self, key: str) -> bytes:
         if key in self.pages:
@@ -681,12 +741,23 @@ class LazyPages(Mapping[str, bytes]):
         yield from (k for k in self.lazy if k not in self.pages)
 
     def __len__(self) -> int:
-        return len(self.pages.keys() | self.lazy.keys())
+        return len(self.pages) + sum(1 for k in self.lazy if k not in self.pages)
 
     def same_pages(self, other: Mapping[str, bytes]) -> bool:
         """Whether ``other`` has the same pages, not counting what the lazy exports will
-        hold: what the reader sees has not changed."""
-        return isinstance(other, LazyPages) and self.pages == other.pages
+        hold: what the reader sees has not changed. When these pages were made from
+        ``other``'s, step by step, only the paths that may differ are compared (comparing
+        every page would touch each)."""
+        if not isinstance(other, LazyPages):
+            return False
+        paths: set[str] = set()
+        step: LazyPages | None = self
+        while step is not other:
+            if step is None or step.base is None:
+                return self.pages == other.pages
+            paths |= step.delta
+            step = step.base()
+        return all(self.pages.get(p) == other.pages.get(p) for p in paths)
 
 
 def _compile_templates(env: jinja2.Environment) -> None:

@@ -21,11 +21,17 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from immutables import Map
 
 from generator import messages as M
 from generator.diagnostics import Diagnostic, Severity, error
 from generator.model import Actor, Event, EventLinks, Term, Timeline
 from generator.slugs import slugify
+
+if TYPE_CHECKING:
+    from immutables._protocols import MapMutation
 
 RELATED_LIMIT = 5
 CO_ACTOR_LIMIT = 10
@@ -133,12 +139,15 @@ class _State:
         self.resolved: dict[str, str] = {}  # actor name as written -> slug
         self.hints: dict[str, str] = {}  # unknown actor name -> what to do
         self.ids: dict[int, Event] = {}  # the linked events by id (kept alive here)
-        self.events: dict[str, Event] = {}  # the same by slug
+        # The same by slug, and each event's links: persistent maps, so that the Timelines
+        # already given out keep theirs while an edit changes a few entries, and an edit
+        # costs what it changes, not a copy that touches every event.
+        self.events: Map[str, Event] = Map()
         self.refs: dict[int, dict[str, tuple[str, ...]]] = {}  # by event id, taxonomy
         self.ordered: list[Event] = []
         self.terms: dict[str, dict[str, Term]] = {name: {} for name in TAXONOMIES}
-        self.links: dict[str, EventLinks] = {}
-        self.related: dict[str, tuple[tuple[Event, int], ...]] = {}
+        self.links: Map[str, EventLinks] = Map()
+        self.related: dict[str, tuple[tuple[Event, int], ...]] = {}  # held here alone
         self.counts: dict[str, Counter[str]] = {}  # co-appearances by actor slug
         self.ranked: dict[str, list[str]] = {}
         self.co_actors: dict[str, tuple[tuple[Term, int], ...]] = {}
@@ -170,10 +179,10 @@ class _State:
             actors=MappingProxyType(self.terms["actors"]),
             tags=MappingProxyType(self.terms["tags"]),
             places=MappingProxyType(self.terms["places"]),
-            links=MappingProxyType(self.links),
+            links=self.links,
             co_actors=MappingProxyType(self.co_actors),
             years=MappingProxyType(self.years),
-            by_slug=MappingProxyType(self.events),
+            by_slug=self.events,
         )
 
     def apply(self, added: list[Event], removed: list[Event]) -> Changed:
@@ -188,15 +197,16 @@ class _State:
             events={e.slug for e in update.events},
             years={e.year for e in update.events},
         )
-        self.events = dict(self.events)  # the last Timeline's by_slug stays as it was
+        events = self.events.mutate()
         for event in update.removed:
             del self.ids[id(event)]
-            if self.events.get(event.slug) is event:
-                del self.events[event.slug]
+            if events.get(event.slug) is event:
+                del events[event.slug]
         for event in update.added:
             self.ids[id(event)] = event
-            self.events[event.slug] = event
+            events[event.slug] = event
             self.refs[id(event)] = self._refs(event)
+        self.events = events.finish()
         places = {id(e): _position(self.ordered, e) for e in update.removed}
         self._order(update)
         renamed = {name: self._update_terms(name, update, changed) for name in TAXONOMIES}
@@ -291,7 +301,7 @@ class _State:
 
     def _update_related(self, events: Iterable[Event]) -> set[str]:
         """Find the related events of ``events`` again; return their slugs."""
-        related = self.related = dict(self.related)
+        related = self.related
         done = set()
         for event in events:
             related[event.slug] = self._related(event)
@@ -321,7 +331,7 @@ class _State:
     def _swap_related(self, near: set[str], swaps: Mapping[int, Event]) -> set[str]:
         """Put the new versions in the related events of ``near`` (the only events whose
         related events can hold the old ones); return the slugs changed."""
-        related = self.related = dict(self.related)
+        related = self.related
         done = set()
         for slug in near:
             old = related.get(slug, ())
@@ -371,16 +381,23 @@ class _State:
 
     def _update_links(self, update: _Update, changed: Changed) -> None:
         """New links for the events whose neighbours, related events or terms changed."""
-        links = self.links = dict(self.links)
-        related = self.related
+        links = self.links.mutate()
         for event in update.removed:
             if event.slug not in self.events:
                 del links[event.slug]
-                del related[event.slug]
+                del self.related[event.slug]
         if update.everything:
             for i, event in enumerate(self.ordered):
                 links[event.slug] = self._links(event, i)
-            return
+        else:
+            self._relink(update, changed, links)
+        self.links = links.finish()
+
+    def _relink(
+        self, update: _Update, changed: Changed, links: MapMutation[str, EventLinks]
+    ) -> None:
+        """After a few changes: new links for the events next to them, those whose related
+        events changed, and those of the terms they touched."""
         shown = changed.shown
         shown |= self._neighbours(update) | {e.slug for e in update.added}
         dirty = set(shown)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import jinja2
 import pytest
+from immutables import Map
 
+from generator import incremental
 from generator.build import build
 from generator.config import Config, parse_config
-from generator.incremental import IncrementalBuilder
+from generator.incremental import IncrementalBuilder, LazyPages
 from generator.sources import load_sources
 from tests.conftest import event_file
 
@@ -165,6 +167,8 @@ def test_a_theme_or_config_change_rebuilds_everything(checker: Checker) -> None:
         # Lists in pages of 10 (Ann, alpha) and a home page that shows the latest 5.
         ('title = "Test timeline"\npage_size = 10\nhome_limit = 5\n', 8),
         ('title = "Test timeline"\npage_size = 10\nhome_limit = 5\n', 9),
+        # With a feed and a sitemap, which the dev server makes when they are asked for.
+        ('title = "Test timeline"\nbase_url = "https://example.org/news/"\n', 10),
     ],
 )
 def test_random_edit_sequences_match_a_full_build(checker: Checker, config: str, seed: int) -> None:
@@ -252,3 +256,71 @@ def test_an_edit_after_a_build_on_one_process_renders_only_the_edited_card(
     config, _ = parse_config((checker.root / "timeline.toml").read_text("utf-8"))
     checker.builder.build(config, load_sources(checker.root, config)[0])
     assert renders == ["e05"]
+
+
+def test_a_build_that_fails_part_of_the_way_leaves_the_next_build_right(
+    checker: Checker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build changes what it kept in place (the files read, their bodies); when it
+    stops half-way, the next build starts afresh instead of trusting that state."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("linking failed")
+
+    checker.edit("content/events/e05.md", "title: Event 5", "title: Event five")
+    with monkeypatch.context() as patch:
+        patch.setattr(incremental, "link", broken)
+        with pytest.raises(RuntimeError):
+            checker.check()
+    checker.check()
+
+
+class _Looked(Mapping[str, bytes]):
+    """Pages that note which paths were looked up, and whether they were all read."""
+
+    def __init__(self, pages: Map[str, bytes], looked: list[str]) -> None:
+        self.pages, self.looked = pages, looked
+
+    def __getitem__(self, key: str) -> bytes:
+        self.looked.append(key)
+        return self.pages[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self.looked.append("*")
+        return iter(self.pages)
+
+    def __len__(self) -> int:
+        return len(self.pages)
+
+
+def _pages(**pages: bytes) -> LazyPages:
+    return LazyPages(Map(pages), {})
+
+
+def test_pages_made_from_earlier_ones_compare_only_what_may_differ() -> None:
+    looked: list[str] = []
+    first = LazyPages(_Looked(Map(a=b"A", b=b"B", c=b"C"), looked), {})
+    same = LazyPages(_Looked(Map(a=b"A", b=b"B", c=b"C"), looked), {})  # a made again
+    same.since(first, {"a"})
+    edited = LazyPages(_Looked(Map(a=b"A", b=b"B2"), looked), {})
+    edited.since(same, {"b", "c"})
+    assert same.same_pages(first)
+    assert sorted(looked) == ["a", "a"]
+    assert not edited.same_pages(same)
+    assert not edited.same_pages(first)  # along the chain, through `same`
+    back = LazyPages(_Looked(Map(a=b"A", b=b"B", c=b"C"), looked), {})
+    back.since(edited, {"b", "c"})
+    assert back.same_pages(first)
+    assert "*" not in looked  # never every page
+
+
+def test_pages_compare_whole_when_they_were_not_made_from_the_others() -> None:
+    first, other = _pages(a=b"A"), _pages(a=b"A")
+    assert other.same_pages(first)  # no chain between them: every page is compared
+    assert not _pages(a=b"B").same_pages(first)
+    step = _pages(a=b"A", b=b"B")
+    gone = _pages(a=b"A")
+    step.since(gone, {"b"})
+    del gone  # the chain is broken where an earlier build's pages were let go
+    assert not step.same_pages(first)
+    assert _pages(a=b"A", b=b"B").same_pages(step)
