@@ -81,10 +81,19 @@ def test_site_files_follow_the_disk_file_by_file(site: Site) -> None:
     expected, problems = load_sources(root, Config())
     assert files.sources == expected
     assert files.problems == problems
+    (root / "content/actors/ann.md").write_text("---\nname: Anne\n---\n", "utf-8")
+    files.update([root / "content/actors/ann.md"])  # new bytes, in a place that moved
+    assert files.sources == load_sources(root, Config())[0]
     (events / "sub").rename(events / "moved")  # a folder: everything is read again
     files.update([events / "sub", events / "moved"])
     expected, problems = load_sources(root, Config())
     assert files.sources == expected
+    for name in ("b.md", "moved/c.md"):  # new bytes only: each file keeps its place
+        (events / name).write_text(event_file(f"{name} again", "1999"), "utf-8")
+    files.update([events / "b.md", events / "moved/c.md"])
+    expected, problems = load_sources(root, Config())
+    assert files.sources == expected
+    assert files.problems == problems
 
 
 def test_a_link_out_of_the_content_folder_is_refused(site: Site, tmp_path: Path) -> None:
