@@ -19,6 +19,7 @@ slow to touch again after a pause (see docs/benchmarks.md, "Live preview").
 from __future__ import annotations
 
 import argparse
+import gc
 import re
 import resource
 import statistics
@@ -54,6 +55,7 @@ def main() -> None:
     builder.workers = args.first_workers
     started = time.perf_counter()
     builder.build(config, files.sources)
+    gc.freeze()  # as serve does after each build (see server.py)
     print(f"first build: {time.perf_counter() - started:.2f} s")
     builder.workers = 1  # as in `serve`, where other threads run from then on
     for owner, name, label in STAGES:
@@ -72,6 +74,7 @@ def main() -> None:
             files.update([path])
             builder.build(config, files.sources)
             total = time.perf_counter() - started
+            gc.freeze()
             after = resource.getrusage(resource.RUSAGE_SELF)
             totals.append(total)
             cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime

@@ -54,15 +54,14 @@ def same_items(a: Sequence[object], b: Sequence[object]) -> bool:
 @dataclass
 class Changed:
     """What the last ``link()`` changed: slugs of events added or removed (an edited event
-    is both) and of events whose links are new objects, terms made again or dropped as
-    (taxonomy, slug), and years whose events changed. ``everything`` when it started from
-    an empty memo (nothing is the previous object then)."""
+    is both), terms made again or dropped as (taxonomy, slug), and years whose events
+    changed. ``everything`` when it started from an empty memo (nothing is the previous
+    object then)."""
 
     everything: bool = True
     events: set[str] = field(default_factory=set)
-    links: set[str] = field(default_factory=set)
-    # Of ``links``: events whose neighbours, related events or term names changed (the
-    # others only point to terms that list other event objects).
+    # Events whose neighbours, related events or term names changed. The other events of
+    # the terms made again have new links too, which only point to the new terms.
     shown: set[str] = field(default_factory=set)
     renamed: set[tuple[str, str]] = field(default_factory=set)  # terms with another name
     terms: set[tuple[str, str]] = field(default_factory=set)
@@ -251,12 +250,7 @@ class _State:
         ordered = self.ordered
         for event in update.removed:
             del ordered[_position(ordered, event)]
-        if len(update.added) > 16:
-            ordered += update.added
-            ordered.sort(key=SORT)  # two sorted runs: merged in linear time
-        else:
-            for event in update.added:
-                bisect.insort(ordered, event, key=SORT)
+        _add_sorted(ordered, update.added)
 
     def _update_terms(self, taxonomy: str, update: _Update, changed: Changed) -> bool:
         """Make the terms that added and removed events name again. A term's name is its
@@ -272,10 +266,7 @@ class _State:
         for slug in named:
             old = terms.get(slug)
             events = [e for e in old.events if id(e) not in update.gone] if old else []
-            if members[slug]:
-                events += members[slug]
-                if old:
-                    events.sort(key=SORT)
+            _add_sorted(events, members[slug])
             profile = files.get(slug)
             changed.terms.add((taxonomy, slug))
             if not events and profile is None:
@@ -400,23 +391,28 @@ class _State:
         events changed, and those of the terms they touched."""
         shown = changed.shown
         shown |= self._neighbours(update) | {e.slug for e in update.added}
-        dirty = set(shown)
+        members: dict[int, Event] = {}  # of the terms made again, by id
         for taxonomy, slug in changed.terms:
             term = self.terms[taxonomy].get(slug)
-            events = set(map(SLUG, term.events if term else ()))
-            dirty |= events
+            if term is None:
+                continue
             if (taxonomy, slug) in changed.renamed:
-                shown |= events
-        for event in self._events(dirty):
+                shown.update(map(SLUG, term.events))
+            else:
+                members.update((id(e), e) for e in term.events)
+        for event in self._events(shown):
+            links[event.slug] = self._links(event, _position(self.ordered, event))
+        for event in members.values():
+            if event.slug in shown:
+                continue
             old = links.get(event.slug)
-            if old is None or event.slug in shown:
+            if old is None:
                 links[event.slug] = self._links(event, _position(self.ordered, event))
             else:  # the same neighbours and related events: only its terms are new
                 actors, tags, places = self._terms_of(event)
                 links[event.slug] = EventLinks(
                     actors, places, tags, old.previous, old.next, old.related
                 )
-        changed.links = dirty
 
     def _neighbours(self, update: _Update) -> set[str]:
         """Events next to where an event came or went."""
@@ -480,9 +476,7 @@ class _State:
             added[event.year].append(event)
         for year in {e.year for e in update.events}:
             events = [e for e in years.get(year, ()) if id(e) not in update.gone]
-            if added[year]:
-                events += added[year]
-                events.sort(key=SORT)
+            _add_sorted(events, added[year])
             if events:
                 years[year] = tuple(events)
             else:
@@ -527,6 +521,18 @@ def _nearest(members: Sequence[Event], at: int, low: int) -> Sequence[Event]:
     while first > low and members[first - 1].start == members[first].start:
         first -= 1
     return [*members[first:at], *members[at + 1 : at + 1 + RELATED_LIMIT]]
+
+
+def _add_sorted(events: list[Event], added: Sequence[Event]) -> None:
+    """Put ``added`` (in time order) into ``events`` (in time order): a few by bisection,
+    which looks at a handful of the events' sort keys, not at every one's; many as two
+    sorted runs, which sorting merges in linear time."""
+    if len(added) > 16:
+        events += added
+        events.sort(key=SORT)
+    else:
+        for event in added:
+            bisect.insort(events, event, key=SORT)
 
 
 def _unique(slugs: Iterable[str]) -> tuple[str, ...]:
