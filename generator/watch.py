@@ -158,7 +158,7 @@ class SiteFiles:
         """Read everything again (after a theme or config change)."""
         self.sources, problems = load_sources(self.root, self.config)
         self.files = {f.path: f for f in self.sources.content}
-        self.index = {f.path: i for i, f in enumerate(self.sources.content)}
+        self.index = _positions(self.sources.content)
         prefix = self.config.content_dir.rstrip("/") + "/"
         self.file_problems = {d.path: d for d in problems if d.path.startswith(prefix)}
         self.other_problems = [d for d in problems if not d.path.startswith(prefix)]
@@ -174,8 +174,9 @@ class SiteFiles:
             if not path.is_file() and (path.is_dir() or self._holds_files(path)):
                 self.reload()
                 return
-            if self._update_file(path):
-                changed.add(self._shown(path))
+            name = self._update_file(path)
+            if name is not None:
+                changed.add(name)
         if not changed:
             return
         if all((name in self.files) == (name in self.index) for name in changed):
@@ -189,37 +190,42 @@ class SiteFiles:
         depth = len(PurePosixPath(self.config.content_dir).parts)
         ordered = tuple(sorted(self.files.values(), key=lambda f: _walk_order(f, depth)))
         self.sources = replace(self.sources, content=ordered)
-        self.index = {f.path: i for i, f in enumerate(ordered)}
+        self.index = _positions(ordered)
 
     def _holds_files(self, path: Path) -> bool:
         prefix = self._shown(path) + "/"
         return any(name.startswith(prefix) for name in self.files)
 
-    def _update_file(self, path: Path) -> bool:
+    def _update_file(self, path: Path) -> str | None:
+        """Read one content file again; its path in the site if it is a content file."""
         shown = self._shown(path)
         content = (self.root / self.config.content_dir).absolute()
         parts = path.relative_to(content).parts
         if len(parts) < 2 or parts[0] not in CONTENT_KINDS or not shown.endswith(".md"):
-            return False
+            return None
         if any(is_ignored_name(part) for part in parts):
-            return False
+            return None
         self.files.pop(shown, None)
         self.file_problems.pop(shown, None)
         if not path.is_file():
-            return True  # deleted, or renamed away
+            return shown  # deleted, or renamed away
         if not path.resolve().is_relative_to((content / parts[0]).resolve()):
             self.file_problems[shown] = error(shown, 0, M.LINK_OUTSIDE())
-            return True
+            return shown
         try:
             data = path.read_bytes()
         except OSError as exc:
             self.file_problems[shown] = error(shown, 0, f"cannot read: {exc.strerror}")
-            return True
+            return shown
         self.files[shown] = SourceFile(shown, data, parts[0])
-        return True
+        return shown
 
     def _shown(self, path: Path) -> str:
         return path.relative_to(self.root.absolute()).as_posix()
+
+
+def _positions(content: Sequence[SourceFile]) -> dict[str, int]:
+    return {f.path: i for i, f in enumerate(content)}
 
 
 def _walk_order(source: SourceFile, depth: int) -> tuple[int, Sequence[tuple[int, str]]]:
