@@ -7,8 +7,9 @@ Builds the site as `timeline serve` does (its first build on ``--first-workers``
 processes, the later ones in this process), then changes one event's title ``--edits``
 times, waiting ``--gap`` seconds before each, and times each rebuild and its stages:
 re-reading and rendering the edited file, linking, rendering the pages the edit touches
-and checking their links. Also the CPU time and the page faults of each rebuild. The
-event file is put back as it was at the end.
+and checking their links; and when ``serve`` could have shown the edit, before the pages
+other than the edited event's are rendered (see ``IncrementalBuilder.build``). Also the
+CPU time and the page faults of each rebuild. The event file is put back at the end.
 
 bench/serve_latency.py measures what an author waits for, watcher and notification
 included; this script says where the rebuild's part of it goes. ``--gap 0`` against
@@ -35,7 +36,8 @@ from generator.watch import SiteFiles
 STAGES = (
     (IncrementalBuilder, "_read", "reading the edited file"),
     (incremental, "link", "linking"),
-    (IncrementalBuilder, "_render", "pages"),
+    (IncrementalBuilder, "_plan", "finding the pages"),
+    (IncrementalBuilder, "_finish", "rendering them"),
     (IncrementalBuilder, "_check_links", "link check"),
 )
 TITLE = re.compile(r"^title: .*$", re.M)
@@ -63,7 +65,7 @@ def main() -> None:
     events = sorted((root / config.content_dir / "events").rglob("*.md"))
     path = events[len(events) // 2]
     text = path.read_text("utf-8")
-    totals = []
+    totals, early = [], []
     try:
         for edit in range(args.edits):
             time.sleep(args.gap)
@@ -72,15 +74,19 @@ def main() -> None:
             before = resource.getrusage(resource.RUSAGE_SELF)
             started = time.perf_counter()
             files.update([path])
-            builder.build(config, files.sources)
+            shown: list[float] = []  # when `serve` could show the edit (see IncrementalBuilder)
+            builder.build(config, files.sources, lambda _, at=shown: at.append(time.perf_counter()))
             total = time.perf_counter() - started
+            early += [t - started for t in shown]
             gc.freeze()
             after = resource.getrusage(resource.RUSAGE_SELF)
             totals.append(total)
             cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
             stages = ", ".join(f"{label} {TIMES.get(label, 0) * 1000:.0f}" for *_, label in STAGES)
+            when = f"shown at {(shown[0] - started) * 1000:.0f} ms" if shown else "not shown early"
             print(
-                f"edit {edit}: {total * 1000:.0f} ms ({stages}); {len(builder.rendered)} pages; "
+                f"edit {edit}: {total * 1000:.0f} ms, {when} ({stages}); "
+                f"{len(builder.rendered)} pages; "
                 f"CPU {cpu * 1000:.0f} ms; page faults {after.ru_minflt - before.ru_minflt}"
                 f" minor, {after.ru_majflt - before.ru_majflt} major"
             )
@@ -91,6 +97,8 @@ def main() -> None:
         f"(min {min(totals) * 1000:.0f}, max {max(totals) * 1000:.0f}, n={len(totals)}), "
         f"{args.gap} s idle before each edit"
     )
+    if early:
+        print(f"shown early: median {statistics.median(early) * 1000:.0f} ms, n={len(early)}")
 
 
 if __name__ == "__main__":

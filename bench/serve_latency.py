@@ -5,10 +5,13 @@
 For each size: generate a site with bench/corpus.py, start the real ``timeline serve`` on
 127.0.0.1, hold a Server-Sent Events stream open as a browser tab does, then edit one
 event's title at a time and time from just before the write to the ``reload`` event
-(watcher, debounce, incremental rebuild and notification included). Edits are spaced
-by more than the server's burst window, as an author's saves are. Prints the median,
-minimum and maximum, and the same edits' rebuild times that ``hugo server`` reports
-("Total in N ms") on the same corpus laid out for Hugo with minimal templates.
+(watcher, debounce, incremental rebuild and notification included), and to the edited
+event's page received whole, asked for after the reload event as the reloading tab asks
+for it (the server may render that page only then: save-to-page is what an author waits
+for). Edits are spaced by more than the server's burst window, as an author's saves are.
+Prints the medians, minimums and maximums, and the same edits' rebuild times that
+``hugo server`` reports ("Total in N ms") on the same corpus laid out for Hugo with
+minimal templates.
 """
 
 from __future__ import annotations
@@ -54,7 +57,19 @@ def retitle(path: Path, title: str) -> None:
     path.write_text(TITLE.sub(f"title: {title}", text, count=1), "utf-8")
 
 
-def timeline_latencies(site: Path, edits: int) -> tuple[float, list[float]]:
+def fetch(port: int, target: str) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("GET", target)
+        response = conn.getresponse()
+        assert response.status == 200, (target, response.status)
+        return response.read()
+    finally:
+        conn.close()
+
+
+def timeline_latencies(site: Path, edits: int) -> tuple[float, list[float], list[float]]:
+    """The first build's time, and each edit's save-to-reload and save-to-page times."""
     started = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "generator", "serve", "--port", "0", "--quiet"],
@@ -68,15 +83,12 @@ def timeline_latencies(site: Path, edits: int) -> tuple[float, list[float]]:
         match = re.search(r":(\d+)/", line)
         assert match is not None
         port = int(match.group(1))
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        conn.request("GET", "/")
-        epoch = re.search(rb'data-epoch="(\d+)"', conn.getresponse().read())
+        epoch = re.search(rb'data-epoch="(\d+)"', fetch(port, "/"))
         assert epoch is not None
-        conn.close()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         conn.request("GET", f"/__timeline__/events?epoch={epoch[1].decode()}")  # as a tab does
         stream = conn.getresponse()
-        latencies = []
+        latencies, shown = [], []
         for i, path in enumerate(edited_files(site, edits)):
             time.sleep(GAP)
             begun = time.perf_counter()
@@ -85,8 +97,11 @@ def timeline_latencies(site: Path, edits: int) -> tuple[float, list[float]]:
                 pass
             latencies.append(time.perf_counter() - begun)
             stream.readline()  # the data line
+            page = fetch(port, f"/events/{path.stem}/")  # the corpus gives no slugs
+            shown.append(time.perf_counter() - begun)
+            assert f"Edited title {i}".encode() in page, path
         conn.close()
-        return first_build, latencies
+        return first_build, latencies, shown
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -194,10 +209,10 @@ def main() -> None:
             hugo_folder = Path(tmp) / "hugo"
             if hugo:
                 hugo_site(site, hugo_folder)
-            first, latencies = timeline_latencies(site, args.edits)
+            first, latencies, shown = timeline_latencies(site, args.edits)
             print(
                 f"{n} events: timeline serve first build {first:.1f} s; "
-                f"save-to-reload {summary(latencies)}"
+                f"save-to-reload {summary(latencies)}; save-to-page {summary(shown)}"
             )
             if hugo:
                 version, first, times = hugo_rebuilds(hugo, hugo_folder, args.edits)

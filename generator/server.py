@@ -5,11 +5,13 @@ leaves a half-built site for a publisher to pick up) and served from there. A wa
 observer reports changes; the build loop waits until the saves stop, rebuilds only what
 changed (``generator.incremental``), bumps an epoch and wakes every waiting thread. Each
 open page holds a Server-Sent Events stream that waits for a newer epoch and then tells
-the page to reload. A build that fails keeps the last good site and shows its errors over
-every page until a save fixes them.
+the page to reload. An edit is shown as soon as its own page renders with its links whole;
+the other pages it changes are rendered when asked for, or right after. A build that
+fails keeps the last good site and shows its errors over every page until a save fixes
+them; a failure met in those later pages takes the preview back to the last good site.
 
 Threads meet on one ``threading.Condition``: watcher callbacks only record a change and
-notify; requests wait while a build runs; nothing sleeps.
+notify; requests wait while a build runs, until it shows its pages; nothing sleeps.
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ LOOPBACK_NAMES = ("localhost", "localhost.")
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the server shows: the last good pages, the errors of the last build (empty
+    """What the server shows: the last good pages (or an edit's pages shown before they
+    are all rendered, see ``Preview._show_early``), the errors of the last build (empty
     when it succeeded) and the epoch, which grows with every build that changed either."""
 
     pages: Mapping[str, bytes]
@@ -93,9 +96,11 @@ class Preview:
         self.last_change = 0.0
         self.last_build = 0.0  # when the last build began
         self.building = False
+        self.shown_early = False  # the build under way has shown its pages
         self.stopping = False
         self.rebuilds = 0  # builds after the first, for tests
         self.snapshot = Snapshot({}, (), 0)
+        self.good: Mapping[str, bytes] = {}  # the pages of the last build without errors
         self.files = SiteFiles(root, config)
         self.builder = IncrementalBuilder(drafts=bool(getattr(args, "drafts", False)))
         server_class = _Server6 if ":" in args.host else _Server
@@ -173,7 +178,7 @@ class Preview:
                 changes = self._wait_for_quiet()
                 if changes is None:
                     return
-                self.building = True
+                self.building, self.shown_early = True, False
             try:
                 self._publish(self._rebuild(changes))
             except Exception as exc:  # a bug in timeline: say so, keep the last good site
@@ -181,7 +186,7 @@ class Preview:
                 self._publish((None, [Diagnostic("timeline", 0, f"internal error: {exc!r}")]))
             finally:
                 with self.cond:
-                    self.building = False
+                    self.building = self.shown_early = False
                     self.rebuilds += 1
                     self.cond.notify_all()
 
@@ -238,8 +243,23 @@ class Preview:
         return self._build()
 
     def _build(self) -> tuple[BuildResult | None, list[Diagnostic]]:
-        result = self.builder.build(self.config, self.files.sources)
+        result = self.builder.build(self.config, self.files.sources, early=self._show_early)
         return result, [*self.files.problems, *result.diagnostics]
+
+    def _show_early(self, result: BuildResult) -> None:
+        """Show an edit's pages before the pages it affects are all rendered: the
+        builder renders each when it is asked for, and the rest right after. If those
+        then have problems, ``_publish`` goes back to the last good pages."""
+        if has_errors(self.files.problems):
+            return
+        with self.cond:
+            old = self.snapshot
+            if old.errors:
+                return  # the errors go once the whole build is known to be good
+            if not _same_pages(result.pages, old.pages):
+                self.snapshot = Snapshot(result.pages, (), old.epoch + 1)
+            self.shown_early = True  # requests need not wait for the rest of the build
+            self.cond.notify_all()
 
     def _publish(self, outcome: tuple[BuildResult | None, list[Diagnostic]]) -> None:
         result, problems = outcome
@@ -251,7 +271,9 @@ class Preview:
             report(self.root, shown)
         with self.cond:
             old = self.snapshot
-            pages = result.pages if result is not None and not errors else old.pages
+            if result is not None and not errors:
+                self.good = result.pages
+            pages = self.good
             # Only what the reader sees changing asks the pages to reload.
             changed = errors != old.errors or not _same_pages(pages, old.pages)
             self.snapshot = Snapshot(pages, errors, old.epoch + changed)
@@ -270,7 +292,9 @@ class Preview:
     def current(self) -> Snapshot:
         """The snapshot to serve, after any build under way."""
         with self.cond:
-            self.cond.wait_for(lambda: not self.building or self.stopping, REQUEST_WAIT)
+            self.cond.wait_for(
+                lambda: not self.building or self.shown_early or self.stopping, REQUEST_WAIT
+            )
             return self.snapshot
 
     def wait_newer(self, epoch: int, timeout: float, stream: int | None = None) -> int | None:

@@ -144,9 +144,11 @@ def test_the_rebuild_stages_script_times_real_edits_and_puts_the_file_back(
     site = tmp_path / "site"
     before = generate(site, n=30)
     out = run_script("rebuild_stages", "--edits", "2", "--gap", "0", cwd=site)
-    edits = re.findall(r"^edit \d: (\d+) ms \(.*linking \d+.*\); (\d+) pages;", out, re.M)
+    edits = re.findall(
+        r"^edit \d: (\d+) ms, shown at \d+ ms \(.*linking \d+.*\); (\d+) pages;", out, re.M
+    )
     assert len(edits) == 2 and all(int(pages) > 1 for _, pages in edits)  # its page, its lists
-    assert "median" in out
+    assert "median" in out and "shown early: median" in out
     assert snapshot(site) == before  # the edited event is as it was
 
 

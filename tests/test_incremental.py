@@ -11,7 +11,7 @@ import pytest
 from immutables import Map
 
 from generator import incremental
-from generator.build import build
+from generator.build import BuildResult, build
 from generator.config import Config, parse_config
 from generator.incremental import IncrementalBuilder, LazyPages
 from generator.sources import load_sources
@@ -45,14 +45,25 @@ class Checker:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.builder = IncrementalBuilder()
+        self.shown_early = 0  # builds that showed their pages before rendering them all
 
     def check(self) -> set[str]:
         config, problems = parse_config((self.root / "timeline.toml").read_text("utf-8"))
         assert problems == []
         sources, problems = load_sources(self.root, config)
         assert problems == []
-        incremental = self.builder.build(config, sources)
         full = build(config, sources)
+
+        def early(shown: BuildResult) -> None:
+            # Pages read now are rendered as they are read; the others by the builder
+            # afterwards: half of them read here, every other one by path.
+            assert isinstance(shown.pages, LazyPages) and shown.pages.pending
+            self.shown_early += 1
+            for path in sorted(set(full.pages) | set(shown.pages))[self.shown_early % 2 :: 2]:
+                assert shown.pages.get(path) == full.pages.get(path), path
+
+        incremental = self.builder.build(config, sources, early=early)
+        self.result = incremental
         assert incremental.diagnostics == full.diagnostics
         assert incremental.timeline == full.timeline
         assert incremental.pages.keys() == full.pages.keys()
@@ -80,6 +91,7 @@ def checker(site: Site) -> Checker:
 def test_a_title_change_renders_only_the_pages_that_show_it(checker: Checker) -> None:
     checker.edit("content/events/e05.md", "title: Event 5", "title: Event five")
     rendered = checker.check()
+    assert checker.shown_early == 1
     assert {"events/e05/index.html", "years/2011/index.html", "index.html"} <= rendered
     assert {"years/2010/index.html", "tags/index.html", "actors/index.html"} & rendered == set()
 
@@ -151,6 +163,36 @@ def test_files_added_and_deleted_match_a_full_build(checker: Checker) -> None:
     checker.check()
 
 
+def test_an_edit_whose_own_page_links_nowhere_is_not_shown_early(checker: Checker) -> None:
+    checker.edit("content/events/e05.md", "Body 5.", "Body 5. See [this](../missing/).")
+    checker.check()
+    assert checker.shown_early == 0
+    assert any("../missing/" in d.message for d in checker.result.diagnostics)
+    checker.edit("content/events/e05.md", "See [this](../missing/).", "Mended.")
+    checker.check()  # the last build had errors: this one is shown once it is whole
+    assert checker.shown_early == 0 and checker.result.ok
+    checker.edit("content/events/e05.md", "title: Event 5", "title: Event five")
+    checker.check()
+    assert checker.shown_early == 1
+
+
+def test_a_template_failing_on_a_page_rendered_late_is_reported(checker: Checker) -> None:
+    """An event's card is not on its own page: its title breaks the year page's cards
+    only after its own page was shown early."""
+    (checker.root / "templates/partials").mkdir(parents=True)
+    card = "{% if 'boom' in event.title %}{{ nothing() }}{% endif %}<p>{{ event.title }}</p>\n"
+    checker.write("templates/partials/card.html", card)
+    checker.check()
+    checker.edit("content/events/e05.md", "title: Event 5", "title: Event boom")
+    checker.check()
+    assert checker.shown_early == 1
+    assert [d.path for d in checker.result.diagnostics] == ["templates/partials/card.html"]
+    assert "years/2011/index.html" not in checker.result.pages
+    checker.edit("content/events/e05.md", "title: Event boom", "title: Event 5")
+    checker.check()
+    assert checker.shown_early == 1 and checker.result.ok
+
+
 def test_a_theme_or_config_change_rebuilds_everything(checker: Checker) -> None:
     rendered = set(build_pages(checker.root)) - static_paths(checker.root)
     checker.write("timeline.toml", 'title = "Renamed"\n')
@@ -206,6 +248,7 @@ def test_random_edit_sequences_match_a_full_build(checker: Checker, config: str,
                 ),
             )
         checker.check()
+    assert checker.shown_early >= 10  # most edits are shown before all is rendered
 
 
 def build_pages(root: Path) -> dict[str, bytes]:

@@ -169,6 +169,30 @@ def test_a_broken_save_keeps_the_last_good_site_and_shows_the_error(preview: Pre
     assert "timeline-errors" not in html
 
 
+def test_a_save_breaking_a_page_rendered_after_the_reload_goes_back_to_the_last_good_site(
+    preview: Preview,
+) -> None:
+    """An edit is shown once its own page renders and its links are whole; the pages
+    rendered after it (here the home page, whose card of it fails) can still fail."""
+    (preview.root / "templates/partials").mkdir(parents=True)
+    card = "{% if 'boom' in event.title %}{{ nothing() }}{% endif %}<p>{{ event.title }}</p>\n"
+    save(preview.root, "templates/partials/card.html", card)
+    wait_until_shown(preview, "/", "<p>Lavrov visits Tehran</p>")
+    with preview.cond:
+        preview.cond.wait_for(lambda: not preview.pending and not preview.building, WAIT)
+        epoch = preview.snapshot.epoch
+    save(preview.root, EVENT, event_file("Lavrov boom", "2023-10-23", actors="[Lavrov]"))
+    html = wait_until_shown(preview, "/events/visit/", 'id="timeline-errors"')
+    assert "<h1>Lavrov visits Tehran</h1>" in html  # the last good page
+    assert "templates/partials/card.html" in html[html.index('id="timeline-errors"') :]
+    with preview.cond:
+        preview.cond.wait_for(lambda: not preview.pending and not preview.building, WAIT)
+    assert preview.snapshot.epoch == epoch + 2  # shown early, then its errors
+    save(preview.root, EVENT, event_file("Lavrov is back", "2023-10-23", actors="[Lavrov]"))
+    html = wait_until_shown(preview, "/", "<p>Lavrov is back</p>")
+    assert "timeline-errors" not in html
+
+
 def test_an_atomic_rename_save_is_seen(preview: Preview) -> None:
     temporary = preview.root / "content/events/.visit.md.tmp1234"
     temporary.write_text(event_file("Renamed into place", "2023-10-23"), "utf-8")
