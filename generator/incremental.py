@@ -200,7 +200,10 @@ class IncrementalBuilder:
         bodies = state.bodies
         added = [new for _, new in self.delta if isinstance(new, Event)]
         removed = [old for old, _ in self.delta if isinstance(old, Event)]
-        timeline, found = link(events, actors, state.link_memo, (added, removed))
+        # The pages are made from a timeline whose links may wait for their terms (see
+        # link()); it is refreshed once they are all made.
+        memo = state.link_memo
+        timeline, found = link(events, actors, memo, (added, removed), defer=early is not None)
         problems = list(problems)
         problems += found
         plan = self._plan(state, timeline, bodies, changed)
@@ -215,6 +218,7 @@ class IncrementalBuilder:
             early(_result(result, problems, timeline))
         pages, lost, found = self._finish(state, plan, result)
         problems += found
+        timeline = memo.refresh(timeline)
         if has_errors(problems):
             state.link_problems = None
         else:

@@ -188,6 +188,41 @@ def test_a_link_memo_never_changes_the_result(seed: int) -> None:
             assert all(any(r is e for e in events) for r, _ in related)
 
 
+def _pages_see(t: Timeline) -> dict[str, tuple[object, ...]]:
+    """What pages show of each event's links: its terms' slugs, names and profiles (not
+    their events), its neighbours and related events."""
+    return {
+        slug: (
+            *(
+                [(t.slug, t.name, t.profile) for t in terms]
+                for terms in (x.actors, x.tags, x.places)
+            ),
+            x.previous,
+            x.next,
+            x.related,
+        )
+        for slug, x in t.links.items()
+    }
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_links_left_for_refresh_show_the_same_and_refresh_to_a_fresh_link(seed: int) -> None:
+    rng = random.Random(seed)
+    events, actors = _memo_site()
+    memo = LinkMemo()
+    link(events, actors, memo)
+    waited = 0
+    for step in range(40):
+        _random_edit(rng, events, actors, step)
+        deferred, _ = link(events, actors, memo, defer=True)
+        fresh, _ = link(events, actors)
+        assert _pages_see(deferred) == _pages_see(fresh)
+        waited += _shown(deferred) != _shown(fresh)  # links still holding the last terms
+        refreshed = memo.refresh(deferred)
+        assert _shown(refreshed) == _shown(fresh)
+    assert waited >= 10
+
+
 def test_a_link_memo_gives_back_unchanged_terms_and_links_as_the_same_objects() -> None:
     events, actors = _memo_site()
     memo = LinkMemo()
