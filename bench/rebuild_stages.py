@@ -6,10 +6,11 @@
 Builds the site as `timeline serve` does (its first build on ``--first-workers``
 processes, the later ones in this process), then changes one event's title ``--edits``
 times, waiting ``--gap`` seconds before each, and times each rebuild and its stages:
-re-reading and rendering the edited file, linking, rendering the pages the edit touches
-and checking their links; and when ``serve`` could have shown the edit, before the pages
-other than the edited event's are rendered (see ``IncrementalBuilder.build``). Also the
-CPU time and the page faults of each rebuild. The event file is put back at the end.
+re-reading and rendering the edited file, linking, rendering the pages the edit touches,
+giving the events that share a term with it their new links, and checking the links of
+the pages; and when ``serve`` could have shown the edit, before the pages other than the
+edited event's are rendered (see ``IncrementalBuilder.build``). Also the CPU time and the
+page faults of each rebuild. The event file is put back at the end.
 
 bench/serve_latency.py measures what an author waits for, watcher and notification
 included; this script says where the rebuild's part of it goes. ``--gap 0`` against
@@ -31,6 +32,7 @@ from phases import TIMES, timed  # bench/, the script's folder, is on the path
 
 from generator import cli, incremental
 from generator.incremental import IncrementalBuilder
+from generator.linking import LinkMemo
 from generator.watch import SiteFiles
 
 STAGES = (
@@ -38,6 +40,7 @@ STAGES = (
     (incremental, "link", "linking"),
     (IncrementalBuilder, "_plan", "finding the pages"),
     (IncrementalBuilder, "_finish", "rendering them"),
+    (LinkMemo, "refresh", "links refreshed"),
     (IncrementalBuilder, "_check_links", "link check"),
 )
 TITLE = re.compile(r"^title: .*$", re.M)

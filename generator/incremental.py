@@ -25,7 +25,9 @@ The exports that look at every event or page (timeline.json and events.ics, abou
 second at 10,000 events; feed.xml, sitemap.xml) are made when first read (``LazyPages``).
 So may the pages an edit changes: ``build(..., early=...)`` hands over the result before
 rendering them, once the edited entries' own pages render with their links whole, and
-renders the rest after (about half of a save's rebuild at 10,000 events).
+renders the rest after (about half of a save's rebuild at 10,000 events). Linking then
+leaves the links of events that only share a term with the edit to be refreshed after
+the pages are made (see ``linking.link``'s ``defer``).
 What a build keeps is changed in place, or held in persistent maps (``immutables.Map``)
 where a result already given out still reads it, so that an edit costs what it changes,
 not a pass over every entry. A build that stops half-way leaves the next one to start
