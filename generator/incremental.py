@@ -216,7 +216,7 @@ class IncrementalBuilder:
         )
         if self.last is not None and plan.lost is not None:  # made from the last pages
             result.since(self.last, set(plan.todo) | plan.lost)
-        if early is not None and self._shown_early(state, timeline, plan, result, problems):
+        if early is not None and self._may_show_early(state, timeline, plan, result, problems):
             early(_result(result, problems, timeline))
         pages, lost, found = self._finish(state, plan, result)
         problems += found
@@ -230,7 +230,7 @@ class IncrementalBuilder:
         self.last = result
         return _result(result, problems, timeline)
 
-    def _shown_early(
+    def _may_show_early(
         self,
         state: _State,
         timeline: Timeline,

@@ -290,7 +290,7 @@ class Preview:
     # --- serving ------------------------------------------------------------------------
 
     def current(self) -> Snapshot:
-        """The snapshot to serve, after any build under way."""
+        """The snapshot to serve, once any build under way has shown its pages."""
         with self.cond:
             self.cond.wait_for(
                 lambda: not self.building or self.shown_early or self.stopping, REQUEST_WAIT
