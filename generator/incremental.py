@@ -239,16 +239,20 @@ class IncrementalBuilder:
         problems: list[Diagnostic],
     ) -> bool:
         """Whether ``result`` may be shown before its pages in ``plan.todo`` are all
-        rendered: the pages of the entries this build changed render, and their links
-        lead to pages of the site, so what is most likely to break is seen to work; and
-        nothing is known broken (the rest of the pages are checked when rendered)."""
+        rendered: the pages of the entries this build changed render, differ from the
+        last ones, and their links lead to pages of the site, so what is most likely to
+        break is seen to work; and nothing is known broken (the rest of the pages are
+        checked when rendered)."""
         if not plan.todo or plan.lost != set() or has_errors(problems):
             return False
         if state.link_problems != []:  # the last build failed, or was not checked
             return False
         own = {p for p in map(_page_of, (new for _, new in self.delta)) if p in plan.todo}
-        if any(result.get(path) is None for path in own):
+        made = {path: result.get(path) for path in own}
+        if None in made.values():
             return False
+        if made and all(data == state.pages.get(path) for path, data in made.items()):
+            return False  # the edit may show nowhere: the whole build says (no reload)
         return not broken_links(
             _Only(result, own, extra=set(result.lazy)),
             _Origins(timeline),

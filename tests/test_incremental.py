@@ -176,6 +176,19 @@ def test_an_edit_whose_own_page_links_nowhere_is_not_shown_early(checker: Checke
     assert checker.shown_early == 1
 
 
+def test_an_edit_that_leaves_its_own_page_as_it_was_is_not_shown_early(
+    checker: Checker,
+) -> None:
+    """Its other pages may not change either: the whole build says, so the server need
+    not reload the open pages for a blank line."""
+    before = checker.result.pages
+    checker.edit("content/events/e05.md", "Body 5.", "Body 5.\n\n")
+    checker.check()
+    assert checker.shown_early == 0
+    assert isinstance(before, LazyPages) and checker.result.pages is not before
+    assert checker.result.pages.same_pages(before)  # type: ignore[attr-defined]
+
+
 def test_a_template_failing_on_a_page_rendered_late_is_reported(checker: Checker) -> None:
     """An event's card is not on its own page: its title breaks the year page's cards
     only after its own page was shown early."""

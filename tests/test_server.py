@@ -193,6 +193,16 @@ def test_a_save_breaking_a_page_rendered_after_the_reload_goes_back_to_the_last_
     assert "timeline-errors" not in html
 
 
+def test_a_save_that_changes_nothing_shown_does_not_reload(preview: Preview) -> None:
+    with preview.cond:
+        epoch, rebuilds = preview.snapshot.epoch, preview.rebuilds
+    text = event_file("Lavrov visits Tehran", "2023-10-23", actors="[Lavrov]")
+    save(preview.root, EVENT, text + "\n\n")  # blank lines after the body
+    with preview.cond:
+        assert preview.cond.wait_for(lambda: preview.rebuilds > rebuilds, WAIT)
+        assert preview.snapshot.epoch == epoch
+
+
 def test_an_atomic_rename_save_is_seen(preview: Preview) -> None:
     temporary = preview.root / "content/events/.visit.md.tmp1234"
     temporary.write_text(event_file("Renamed into place", "2023-10-23"), "utf-8")
