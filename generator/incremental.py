@@ -180,7 +180,7 @@ class IncrementalBuilder:
         """The site built from ``sources``. ``early``, if given, may be handed the pages
         before those an edit affects are rendered (each is rendered when first read, the
         rest right after): when the build has no errors so far, the last one had none,
-        and the edited entries' own pages render with every link whole. The result
+        and the edited entries' own pages render, changed, with every link whole. The result
         returned is the whole build's, problems of the pages rendered late included."""
         try:
             return self._build(config, sources, early)
