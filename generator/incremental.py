@@ -834,7 +834,8 @@ class LazyPages(Mapping[str, bytes]):
         self.lazy = lazy
         self.pending = pending or {}  # None from one of these: the page is not made
         self.made: dict[str, bytes | None] = {}
-        self.lock = threading.Lock()  # the server's threads may ask at once
+        # The server's threads may ask at once; a maker may read another page (reentrant).
+        self.lock = threading.RLock()
         # The pages of an earlier build these were made from (while it is alive), and
         # the paths that may differ from them: see same_pages.
         self.base: weakref.ref[LazyPages] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from generator.sources import load_sources
 from tests.conftest import event_file
 
 Site = Callable[[dict[str, str | bytes]], Path]
+WAIT = 15.0  # seconds: a reader that waits longer waits for itself
 
 ACTOR = "---\nname: {name}\naliases: [{alias}]\nkind: person\n---\n{body}\n"
 
@@ -380,3 +382,15 @@ def test_pages_compare_whole_when_they_were_not_made_from_the_others() -> None:
     del gone  # the chain is broken where an earlier build's pages were let go
     assert not step.same_pages(first)
     assert _pages(a=b"A", b=b"B").same_pages(step)
+
+
+def test_a_file_made_when_read_may_read_a_page_still_to_render() -> None:
+    """One lock guards both (a maker runs holding it): reading a page from inside a
+    maker must not wait for itself."""
+    pages = LazyPages(Map(), {}, {"a.html": lambda: b"A"})
+    pages.lazy = {"x.txt": lambda: pages["a.html"] + b"!"}
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.append(pages["x.txt"]), daemon=True)
+    reader.start()
+    reader.join(WAIT)
+    assert read == [b"A!"]
