@@ -89,7 +89,6 @@ if TYPE_CHECKING:
     from immutables._protocols import MapMutation
 
     _Bodies = MapMutation[str, str]  # this build's bodies, made from the last build's
-    _Pages = MapMutation[str, bytes] | dict[str, bytes]
 
 
 @dataclass(frozen=True)
@@ -247,7 +246,8 @@ class IncrementalBuilder:
             return False
         if state.link_problems != []:  # the last build failed, or was not checked
             return False
-        own = {p for p in map(_page_of, (new for _, new in self.delta)) if p in plan.todo}
+        changed = body_targets([new for _, new in self.delta if new is not None])
+        own = {path for path in changed.values() if path in plan.todo}
         made = {path: result.get(path) for path in own}
         if None in made.values():
             return False
@@ -537,22 +537,16 @@ class IncrementalBuilder:
         job: PageJob,
         before: Mapping[str, bytes],
         changes: _Changes | None,
-        pages: _Pages,
-    ) -> bool:
+        pages: dict[str, bytes],
+    ) -> None:
         """Render the page of ``job`` into ``pages`` if ``changes`` affect it, else keep
-        the one from ``before``; False if the page is not made (a template error, which
-        is reported)."""
+        the one from ``before``."""
         previous = before.get(job.path)
-        if changes is not None and previous is not None and not changes.affects(job):
-            pages[job.path] = previous
-            return True
-        renderer.render(job)
-        self.rendered.add(job.path)
-        if job.path in renderer.pages:
-            pages[job.path] = renderer.pages[job.path]
-            return True
-        pages.pop(job.path, None)
-        return False
+        data = previous
+        if changes is None or previous is None or changes.affects(job):
+            data = self.render_job(renderer, job)
+        if data is not None:  # else a template error, which is reported
+            pages[job.path] = data
 
     def _check_links(
         self,
@@ -608,13 +602,6 @@ def _result(pages: LazyPages, problems: list[Diagnostic], timeline: Timeline) ->
     return BuildResult(
         pages=pages, diagnostics=tuple(sorted(set(problems), key=sort_key)), timeline=timeline
     )
-
-
-def _page_of(entry: Event | Actor | None) -> str | None:
-    """The path of the page that shows ``entry`` (the first, for an actor's events)."""
-    if entry is None:
-        return None
-    return f"{'events' if isinstance(entry, Event) else 'actors'}/{entry.slug}/index.html"
 
 
 def _same_body(a: Event | Actor, b: Event | Actor) -> bool:

@@ -437,11 +437,10 @@ class _State:
         if not self.stale:
             return
         links = self.links.mutate()
-        for slug, event in self.stale.items():
-            old = links.get(slug)
-            if old is not None and self.events.get(slug) is event:
-                actors, tags, places = self._terms_of(event)
-                links[slug] = EventLinks(actors, places, tags, old.previous, old.next, old.related)
+        for slug, event in self.stale.items():  # still linked: apply() refreshes first
+            old = links[slug]
+            actors, tags, places = self._terms_of(event)
+            links[slug] = EventLinks(actors, places, tags, old.previous, old.next, old.related)
         self.stale = {}
         self.links = links.finish()
 
