@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
+from types import MethodType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -104,8 +105,9 @@ class _Sandbox(SandboxedEnvironment):
     """Jinja's sandbox, with its verdicts on what templates use most reached in one step:
     on an instance of the model's frozen dataclasses (``_MODEL``), an attribute is safe
     unless its name starts with "_", as the sandbox itself rules (none of their values is
-    a string's ``format`` method, which it would wrap); ``url()`` is safe to call. The
-    sandbox's own checks were a fifth of the template time of a 10,000-event site."""
+    a string's ``format`` method, which it would wrap); our own functions are safe to
+    call. The sandbox's own checks were a fifth of the template time of a 10,000-event
+    site, and its calls of our functions (through Context.call) another tenth."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) in _MODEL and not attribute.startswith("_"):
@@ -117,8 +119,25 @@ class _Sandbox(SandboxedEnvironment):
 
     # Underscored as in Jinja, so that no keyword a template passes can clash with them.
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if __obj is _url:  # ours, and most of the calls templates make
-            return __context.call(__obj, *args, **kwargs)
+        # Ours, and nearly every call templates make, called as Context.call would
+        # without its checks: in a block or a loop, the template hands over the variables
+        # set there, which come first (the block's, then the loop's); of the context,
+        # url() and card() read only the root.
+        if __obj is _url or _is_card(__obj):
+            block, loop = kwargs.pop("_block_vars", None), kwargs.pop("_loop_vars", None)
+            if block and "root" in block:
+                root = block["root"]
+            elif loop and "root" in loop:
+                root = loop["root"]
+            else:
+                root = __context["root"]
+            if __obj is _url:
+                return _link(root, *args, **kwargs)
+            return __obj.__self__.card_at(root, *args, **kwargs)
+        if any(__obj is plain for plain in _PLAIN_GLOBALS):
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            return __obj(*args, **kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 
 
@@ -126,7 +145,11 @@ class _Sandbox(SandboxedEnvironment):
 def _url(context: jinja2.runtime.Context, target: str = "") -> str:
     """A link from the page being rendered to ``target`` (a site path such as "events/x/"
     or "static/style.css"), relative so the site works under any sub-path and from disk."""
-    link = str(context["root"]) + target
+    return _link(context["root"], target)
+
+
+def _link(root: object, target: str = "") -> str:
+    link = str(root) + target
     return link + "index.html" if link == "" or link.endswith("/") else link
 
 
@@ -173,6 +196,14 @@ def group_by_month(events: Sequence[Event]) -> list[YearGroup]:
         )
         years.append(YearGroup(year, year_label(year), groups))
     return years
+
+
+# The plain functions among the globals, called without the sandbox's checks.
+_PLAIN_GLOBALS = (year_slug, year_label, group_by_month)
+
+
+def _is_card(obj: object) -> bool:
+    return type(obj) is MethodType and obj.__func__ is SiteRenderer.card
 
 
 def duration(event: Event) -> str:
@@ -273,7 +304,9 @@ class SiteRenderer:
         """partials/card.html for ``event``: an event's card shows on its year's page, its
         actors', tags' and place's pages and the home page, so each card is rendered once
         per folder depth and heading level (or once, see ``_card_html``), then reused."""
-        root = context["root"]
+        return self.card_at(context["root"], event, heading)
+
+    def card_at(self, root: str, event: Event, heading: int = 4) -> Markup:
         cards = self.cards.get(event.slug)
         found = cards.get((root, heading)) if cards else None
         if found is None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from jinja2.sandbox import SandboxedEnvironment
 
 from generator import render
 from generator.build import build
@@ -144,6 +145,33 @@ def test_a_card_rendered_once_for_all_pages_equals_one_rendered_for_each() -> No
     assert b'<h4 class="card-title"><a href="../../../../events/' in once.pages[tag_pages[-1]]
     assert b'<h5 class="card-title"><a href="../../events/' in once.pages["actors/ann/index.html"]
     assert b'<h3 class="card-title"><a href="../../events/' in once.pages["years/2023/index.html"]
+
+
+# Calls of every function the theme gets, at the top, in a block and in loops, with a
+# `root` of their own: Jinja hands those to a call as the block's and the loop's variables.
+_CALLS = """{% extends "default/event.html" %}{% set root = "T/" %}
+{% block main %}{{ url("a/") }} {{ card(event, 2) }} {{ url(target="b.css") }}
+{% for x in [1] %}{% set root = "L/" %}[{{ url() }} {{ card(event) }}]{% endfor %}
+{% set root = "B/" %}{{ url("c/") }} {% for x in [1] %}[{{ url() }}]{% endfor %}
+{% for y in [2023, -44] %}{{ year_slug(y) }} {{ year_label(y) }}{% endfor %}
+{% for g in group_by_month([event]) %}{{ g.label }}{% endfor %}{% endblock %}"""
+
+
+def test_the_functions_templates_call_most_give_what_jinjas_own_call_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """url(), card() and the plain functions are called without the sandbox's checks
+    (and url() and card() without Context.call's): the same pages as with them."""
+    files = _card_site()
+    fast = build_files(files, templates={"event.html": _CALLS})
+    monkeypatch.setattr(render._Sandbox, "call", SandboxedEnvironment.call)
+    slow = build_files(files, templates={"event.html": _CALLS})
+    # The roots set here break links: the link check must find the same.
+    assert fast.diagnostics == slow.diagnostics and fast.pages == slow.pages
+    page = fast.pages["events/e01/index.html"].decode()
+    assert "T/a/index.html" in page and 'href="T/events/e01/index.html"' in page
+    assert "[L/index.html " in page and 'href="L/events/e01/index.html"' in page
+    assert "B/c/index.html" in page and "-0044 44 BC" in page
 
 
 def _card_renders(monkeypatch: pytest.MonkeyPatch, budget: int) -> int:
