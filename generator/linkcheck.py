@@ -37,7 +37,7 @@ MAX_RESOLVED = 200_000  # links remembered, about 30 MB
 Places = dict[str, tuple[tuple[str, str], int]]
 
 
-# A link as written and what it resolves against (see _scope) -> its target, or None for
+# A link as written and what it resolves against (see _scopes) -> its target, or None for
 # external links and anchors.
 Targets = dict[tuple[int | str, bytes], str | None]
 
@@ -68,9 +68,10 @@ class LinkCheck:
             return
         # A page repeats most of its links (each card links to its actors, tags, places):
         # each different one is looked at once.
+        climbing, climbs, stays = _scopes(page)
         for (double, single), count in Counter(_LINK.findall(data)).items():
             raw = double or single
-            key = (_scope(page, raw), raw)
+            key = (climbs if raw.startswith(climbing) else stays, raw)
             if key in self._resolved:
                 target = self._resolved[key]
             else:
@@ -192,14 +193,15 @@ def _check_chunk(state: tuple[LinkCheck, Mapping[str, bytes]], chunk: Sequence[s
     return part.places
 
 
-def _scope(page: str, link: bytes) -> int | str:
+def _scopes(page: str) -> tuple[bytes, int | str, str]:
     """What a link's target depends on besides the link: only the page's depth when the
     link first climbs to the site's root (style sheets, navigation, other pages), else the
-    page's folder. 404.html resolves root-relative links itself."""
+    page's folder. So: what such a link starts with, the depth, the folder. 404.html
+    resolves root-relative links itself: every link's scope is the page."""
     if page == NOT_FOUND_PAGE:
-        return page
+        return b"", page, page
     depth = page.count("/")
-    return depth if link.startswith(b"../" * depth) else page.rpartition("/")[0]
+    return b"../" * depth, depth, page.rpartition("/")[0]
 
 
 def _target(page: str, link: str, site_root: str) -> str | None:
