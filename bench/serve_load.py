@@ -78,6 +78,7 @@ def start_serve(site: Path, stderr: IO[str], *args: str) -> tuple[subprocess.Pop
         stdout=subprocess.PIPE,
         stderr=stderr,
         text=True,
+        preexec_fn=interruptible,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
     )
     assert process.stdout is not None
@@ -90,6 +91,14 @@ def start_serve(site: Path, stderr: IO[str], *args: str) -> tuple[subprocess.Pop
     match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
     assert match is not None, line
     return process, int(match[1])
+
+
+def interruptible() -> None:
+    """Run in the child before the server starts: SIGINT as from a terminal. A command
+    run in the background by a shell without job control (``make test &`` in a script, a
+    CI runner's) starts with SIGINT ignored, Python then leaves it so, and Ctrl-C, as
+    ``stop`` sends it, would not reach the server."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def stop(process: subprocess.Popen[str]) -> tuple[float, str]:

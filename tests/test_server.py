@@ -20,7 +20,7 @@ import pytest
 
 from generator.config import parse_config
 from generator.server import Preview, inject, is_loopback, request_path
-from tests.conftest import event_file
+from tests.conftest import bench_script, event_file
 
 Site = Callable[[dict[str, str | bytes]], Path]
 WAIT = 15.0  # seconds: generous bound for a rebuild on a loaded machine
@@ -359,6 +359,7 @@ def test_ctrl_c_stops_the_server_cleanly(site: Site) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=bench_script("serve_load").interruptible,
     )
     try:
         assert process.stdout is not None
