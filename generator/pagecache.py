@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -129,6 +129,14 @@ class Fingerprints:
         self._memo: dict[int, bytes] = {}
         self._keep: list[object] = []  # the memo's keys are ids: keep their objects alive
         self._labels: dict[str, str] = {}  # by slug, unique among the events
+
+    def hash_events(self, events: Iterable[Event]) -> None:
+        """Hash every event (with its links and terms) now: every page's fingerprint reads
+        them. Done before the render workers fork, each worker reads them instead of
+        hashing all of them again (0.9 s a worker at 10,000 events, where the parent
+        takes about half of that once)."""
+        for event in events:
+            self._object(event)
 
     def page(self, path: str, template: str, context: Mapping[str, Any]) -> str | None:
         digest = hashlib.blake2b(self.site.encode(), digest_size=20)

@@ -580,7 +580,9 @@ def render_site(
     if reuse is not None:
         site = site_fingerprint(config, sources, timeline)
         if site is not None:
-            keeper = (Fingerprints(site, timeline), reuse.usable(expected))
+            fingerprints = Fingerprints(site, timeline)
+            fingerprints.hash_events(timeline.events)
+            keeper = (fingerprints, reuse.usable(expected))
     problems: dict[tuple[str, int, str], Diagnostic] = {}
     for batch, found, fresh, made in map_chunks(
         _render_chunk,
