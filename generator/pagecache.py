@@ -132,9 +132,9 @@ class Fingerprints:
 
     def hash_events(self, events: Iterable[Event]) -> None:
         """Hash every event (with its links and terms) now: every page's fingerprint reads
-        them. Done before the render workers fork, each worker reads them instead of
-        hashing all of them again (0.9 s a worker at 10,000 events, where the parent
-        takes about half of that once)."""
+        them. Done before the render workers fork, so that each worker reads the digests
+        instead of hashing every event again (0.9 s a worker at 10,000 events, where the
+        parent takes about half of that once)."""
         for event in events:
             self._object(event)
 
