@@ -108,9 +108,7 @@ def link(
     if state is not None and changes is not None and same_items(state.profiles, profiles):
         added, removed = changes
         if state.fits(added, removed):
-            memo.changed = state.apply(list(added), list(removed))
-            if not defer:
-                state.refresh()
+            memo.changed = state.apply(list(added), list(removed), defer)
             return state.timeline(), [*state.index_problems, *state.unknown_actor_notes()]
     events = tuple(events)
     duplicates = len(set(map(SLUG, events))) < len(events)
@@ -120,9 +118,7 @@ def link(
     if state.ids and len(added) + len(removed) > max(64, len(events) // FRESH_SHARE):
         state = _State(profiles)
         added, removed = list(events), []
-    memo.changed = state.apply(added, removed)
-    if not defer:
-        state.refresh()
+    memo.changed = state.apply(added, removed, defer)
     # Slugs are the keys of everything the state holds: with two events of one slug it
     # cannot be updated, so the next link starts afresh (and this build fails anyway).
     memo.state = None if duplicates else state
@@ -205,7 +201,9 @@ class _State:
             by_slug=self.events,
         )
 
-    def apply(self, added: list[Event], removed: list[Event]) -> Changed:
+    def apply(self, added: list[Event], removed: list[Event], defer: bool = False) -> Changed:
+        """Link the changes; with ``defer``, the events that only share a term with them
+        keep their links until ``refresh`` (see ``link``)."""
         self.refresh()  # links left stale by the last apply, before this one moves on
         update = _Update(
             sorted(added, key=SORT),
@@ -245,6 +243,8 @@ class _State:
         self._update_years(update)
         for event in update.removed:
             del self.refs[id(event)]
+        if not defer:
+            self.refresh()
         return changed
 
     def _refs(self, event: Event) -> dict[str, tuple[str, ...]]:
