@@ -44,8 +44,8 @@ TAXONOMIES = ("actors", "tags", "places")
 FRESH_SHARE = 8
 
 SORT = operator.attrgetter("sort_key")
-Key = TypeVar("Key")  # an event as ranked: its id, or its place in time order
 SLUG = operator.attrgetter("slug")
+Key = TypeVar("Key")  # an event as ranked: its id, or its place in time order
 
 
 def same_items(a: Sequence[object], b: Sequence[object]) -> bool:
@@ -600,8 +600,11 @@ def _nearest(
 def _add_sorted(events: list[Event], added: Sequence[Event]) -> None:
     """Put ``added`` (in time order) into ``events`` (in time order): a few by bisection,
     which looks at a handful of the events' sort keys, not at every one's; many as two
-    sorted runs, which sorting merges in linear time."""
-    if len(added) > 16:
+    sorted runs, which sorting merges in linear time; into none, as they are (a sort
+    would still read every sort key: at 100,000 events, most such reads miss the caches)."""
+    if not events:
+        events += added
+    elif len(added) > 16:
         events += added
         events.sort(key=SORT)
     else:
