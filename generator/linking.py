@@ -389,15 +389,15 @@ class _State:
     def _all_related(self) -> None:
         """Every event's related events, as ``_related`` finds them, by place in time
         order: a linked event's place ranks it as its sort key would, and reading places
-        and starts from two compact arrays is much quicker than reading them from events
+        and starts from compact arrays is much quicker than reading them from events
         spread over the heap (at 100,000 events, most such reads miss the processor's
         caches)."""
         ordered = self.ordered
         place = {id(e): i for i, e in enumerate(ordered)}
         starts = array("q", [e.start for e in ordered])  # 64 bits: see dates.MAX_YEAR
-        windows: list[list[tuple[list[int], int]]] = [[] for _ in ordered]
+        windows: list[list[tuple[array[int], int]]] = [[] for _ in ordered]
         for term in self.terms["actors"].values():
-            places = [place[id(e)] for e in term.events]
+            places = array("q", [place[id(e)] for e in term.events])
             for at, i in enumerate(places):
                 windows[i].append((places, at))
         related = self.related
