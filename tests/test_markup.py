@@ -8,12 +8,15 @@ import markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown.inlinepatterns import LinkInlineProcessor
 
+from generator import markup
 from generator.frontmatter import read_front_matter
 from generator.markup import (
     EXTENSIONS,
     MarkdownRenderer,
     _SourceLinks,
+    bracket_ends,
     link_mark,
     render_markdown,
     summary_from_html,
@@ -215,3 +218,36 @@ def test_an_inline_pattern_of_another_extension_is_always_tried() -> None:
     text = "A ==marked== word, *emphasis*, [a link](https://example.org) and `code`."
     assert "<mark>marked</mark>" in md.convert(text) == plain.convert(text)
     assert _Inline(markdown.Markdown(extensions=EXTENSIONS)).any_pattern is not None
+
+
+def _bracket_ends_by_definition(data: str) -> list[int | None]:
+    """For each index, the first later index where fewer brackets are open than there."""
+    depth = [0]
+    for c in data:
+        depth.append(depth[-1] + (c == "[") - (c == "]"))
+    return [
+        next((j for j in range(i + 1, len(depth)) if depth[j] < depth[i]), None)
+        for i in range(len(depth))
+    ]
+
+
+@given(st.text(alphabet="[]a\\(", max_size=60))
+@settings(max_examples=3000, deadline=None)
+def test_bracket_ends_are_python_markdown_s(data: str) -> None:
+    """bracket_ends stands in for Python-Markdown's own method, which this version of it
+    may lack; both give each index's answer by the definition."""
+    expected = _bracket_ends_by_definition(data)
+    assert bracket_ends(data) == expected
+    own = getattr(LinkInlineProcessor, "_findBracketEnds", None)
+    if own is not None:
+        assert own(data) == expected
+
+
+def test_link_patterns_find_brackets_with_bracket_ends() -> None:
+    render_markdown("[a](https://example.org)", "content/events/a.md", 1)
+    assert markup._converter is not None
+    patterns = markup._converter.md.inlinePatterns
+    links = [p for p in patterns if isinstance(p, LinkInlineProcessor)]
+    assert len(links) == 6  # links, images, and the reference forms of each
+    if hasattr(LinkInlineProcessor, "_findBracketEnds"):
+        assert all(p._findBracketEnds is bracket_ends for p in links)
