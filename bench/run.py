@@ -378,14 +378,29 @@ def machine() -> dict[str, str]:
     }
 
 
-def versions(ours: Timeline) -> dict[str, str]:
-    def first_line(*command: str | Path) -> str:
-        done = subprocess.run([str(c) for c in command], capture_output=True, text=True)
-        return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else "?"
+# The libraries timeline's time depends on most, named with their versions in the results:
+# Python-Markdown 3.11.4 alone made its Markdown a third slower (docs/benchmarks.md).
+LIBRARIES = ("Markdown", "Jinja2", "PyYAML", "nh3", "pagefind")
+_LIBRARY_VERSIONS = (
+    "from importlib.metadata import version; import sys; "
+    "print(', '.join(f'{name} {version(name)}' for name in sys.argv[1:]))"
+)
 
+
+def first_line(*command: str | Path) -> str:
+    done = subprocess.run([str(c) for c in command], capture_output=True, text=True)
+    return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else "?"
+
+
+def library_versions(ours: Timeline) -> str:
+    return first_line(*ours.python, "-c", _LIBRARY_VERSIONS, *LIBRARIES)
+
+
+def versions(ours: Timeline) -> dict[str, str]:
     return {
         "python": first_line(PYTHON, "--version"),
         "timeline": first_line(*ours.command, "--version"),
+        "libraries": "with " + library_versions(ours),
         "hugo": first_line(HUGO, "version"),
         "eleventy": "Eleventy " + first_line(ELEVENTY, "--version"),
         "pelican": "Pelican " + first_line(PELICAN, "--version"),

@@ -164,3 +164,10 @@ def test_the_idle_memory_script_times_each_step_after_each_pause() -> None:
         re.M,
     )
     assert lines == ["0.0", "0.0", "0.05", "0.05"]
+
+
+def test_the_results_name_the_libraries_timeline_ran_with() -> None:
+    run = bench_script("run")
+    found = run.library_versions(run.working_tree())
+    for name in run.LIBRARIES:
+        assert re.search(rf"\b{name} \d+\.\d+", found), found
