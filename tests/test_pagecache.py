@@ -5,6 +5,8 @@ the fingerprint leaves out what an edit changes (the last tests check that they 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,8 @@ import pytest
 from generator import pagecache
 from generator.cache import CACHE_DIR
 from generator.cli import SPARE_OUTPUT, main
+from generator.dates import parse_date
+from generator.model import Event
 from generator.render import PageJob, SiteRenderer
 from tests.conftest import event_file, snapshot, write_files
 
@@ -217,3 +221,24 @@ def test_a_template_showing_the_counts_keeps_no_page_when_they_change(
     EDITS["event added"](root)
     build(root)
     assert snapshot(root / "output") == cold(root, tmp_path)
+
+
+def test_an_event_s_digest_holds_every_field_and_the_body() -> None:
+    """The body is hashed apart from the other fields (as it is, not its repr): each
+    still changes the event's digest, and text cannot move from one to the other."""
+    base = Event(slug="a", title="A", date=parse_date("2023-10-07"), path="events/a.md")
+
+    def digest(event: Event) -> bytes:
+        found = hashlib.blake2b()
+        pagecache._hash_entry(found, event)
+        return found.digest()
+
+    variants = [
+        base,
+        dataclasses.replace(base, body="x"),
+        dataclasses.replace(base, body="y"),
+        dataclasses.replace(base, title="A x"),
+        dataclasses.replace(base, summary="x"),
+        dataclasses.replace(base, tags=("x",)),
+    ]
+    assert len({digest(e) for e in variants}) == len(variants)
