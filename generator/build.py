@@ -183,7 +183,8 @@ def render_bodies(
     del rendered  # each body's raw HTML goes once placed, not to hold both at once
     for fresh in _by_path(markdown_chunk, None, missing, [p for _, p, _ in missing], workers):
         if cache:  # a chunk at a time: the JSON of every body at once is 300 MB at 100,000
-            cache.put_many({keys[path]: body.to_json() for path, body in fresh.items()})
+            kept = {keys[path]: body.to_json() for path, body in fresh.items() if not body.too_slow}
+            cache.put_many(kept)
         place(fresh)
     return {e.path: placed[e.path] for e in entries}, problems
 

@@ -42,6 +42,7 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from generator import messages as M
 from generator.diagnostics import Diagnostic, error
+from generator.timelimit import TimeLimitExceeded, within
 
 EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
 # Part of the build cache's keys: raise it with every change that could change a body's HTML.
@@ -50,6 +51,11 @@ EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
 MARKUP_REVISION = 5
 _TOC_MARKER = "[TOC]"  # the toc extension's default
 SUMMARY_LENGTH = 300
+# Seconds one body's Markdown may take. A body of 2 MB (the largest file read) of plain
+# prose renders in under a second here; some patterns repeated within one paragraph make
+# Python-Markdown (or the HTML parser it uses) take time in the square of their number:
+# 60 KB of "<a " took 19.5 s, so a hostile file could hold a build for hours.
+MARKDOWN_SECONDS = 10.0
 # Every event and actor page sits two folders deep (events/<slug>/index.html), so a body's
 # links to other pages are the same from either kind of page.
 PAGE_ROOT = "../../"
@@ -101,6 +107,8 @@ class Body:
     links: tuple[tuple[str, str, int], ...] = ()  # (url as written, content path, line)
     too_deep: bool = False
     mark: str = ""  # in each placeholder of the body's links (see _PLACEHOLDER)
+    # Stopped at MARKDOWN_SECONDS: never cached, since that depends on the machine.
+    too_slow: bool = False
 
     def to_json(self) -> list[object]:
         return [self.html, [list(link) for link in self.links], self.too_deep, self.mark]
@@ -359,9 +367,11 @@ class _Converter:
         # body; a body whose text does not hold the marker cannot have one.
         self.toc.marker = _TOC_MARKER if _TOC_MARKER in text else ""
         try:
-            rendered = self.md.reset().convert(text)
+            rendered = within(MARKDOWN_SECONDS, lambda: self.md.reset().convert(text))
         except RecursionError:
             return Body("", too_deep=True)
+        except TimeLimitExceeded:
+            return Body("", too_slow=True)
         links = tuple(
             (url, target, _line_of(text, url, first_line)) for url, target in self.links.found
         )
@@ -381,7 +391,10 @@ def render_markdown(text: str, source: str, first_line: int) -> Body:
     global _converter
     if _converter is None:
         _converter = _Converter()
-    return _converter.convert(text, source, first_line)
+    body = _converter.convert(text, source, first_line)
+    if body.too_slow:
+        _converter = None  # stopped anywhere: start the next body with a new one
+    return body
 
 
 def place_links(
@@ -391,6 +404,8 @@ def place_links(
     a source file pointing to its page."""
     if body.too_deep:
         return "", [error(source, first_line, M.BODY_TOO_DEEP())]
+    if body.too_slow:
+        return "", [error(source, first_line, M.BODY_TOO_SLOW(seconds=MARKDOWN_SECONDS))]
     problems: list[Diagnostic] = []
 
     def place(match: re.Match[str]) -> str:

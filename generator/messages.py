@@ -167,6 +167,12 @@ ACTOR_NO_FILE = Message("actor-no-file", "actor '{name}' ({events}) has no actor
 BODY_TOO_DEEP = Message(
     "body-too-deep", "the body is nested too deeply to render; flatten its lists or quotes"
 )
+BODY_TOO_SLOW = Message(
+    "body-too-slow",
+    "rendering the body's Markdown took more than {seconds:g} s and was stopped; a pattern "
+    "repeated thousands of times in one paragraph (such as unclosed '<a ' or '[a](') makes "
+    "it slow: break the paragraph up, or put the text in a code block",
+)
 BODY_LINK_MISSING = Message(
     "body-link-missing",
     "link to '{url}' points to no event or actor file; check the file name",

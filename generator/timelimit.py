@@ -1,0 +1,109 @@
+"""A time limit on one piece of work, in whichever thread of this process runs it: the
+build renders Markdown in its render workers' main threads, the dev server in a thread
+of its own, so a signal (which only the main thread receives) would not do.
+
+A watchdog thread looks at the work under way a few times a second and, once its limit
+has passed, raises ``OutOfTime`` in the thread doing it (CPython's
+``PyThreadState_SetAsyncExc``). The exception comes at the thread's next Python
+instruction: work that runs Python code (every slow pattern of Python-Markdown and of
+the standard library's HTML parser found so far) is stopped; a single call into C that
+runs long is stopped only when it returns.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+POLL = 0.1  # seconds between the watchdog's looks: how late a limit may be enforced
+
+
+class OutOfTime(BaseException):
+    """Raised in the thread whose work ran past its limit. A BaseException, so that a
+    library's ``except Exception`` does not swallow it and carry on."""
+
+
+class TimeLimitExceeded(Exception):
+    """What ``within`` raises when its work ran past the limit."""
+
+
+_lock = threading.Lock()
+_deadlines: dict[int, float] = {}  # thread id -> when its work must have ended
+_raised: set[int] = set()  # the threads the watchdog raised OutOfTime in
+_watchdog: threading.Thread | None = None
+
+
+def within(seconds: float, work: Callable[[], T]) -> T:
+    """``work()``, or TimeLimitExceeded if it has not returned after ``seconds``."""
+    thread = threading.get_ident()
+    _start_watchdog()
+    with _lock:
+        _deadlines[thread] = time.monotonic() + seconds
+    late = False
+    try:
+        result = work()
+    except OutOfTime:
+        late = True
+    # The watchdog may have raised the exception just as the work returned: it is then
+    # pending, and comes at this thread's next instruction. Once the deadline is
+    # withdrawn no other can come, so a round of this loop that ends without one has
+    # cleared it for good.
+    while True:
+        try:
+            with _lock:
+                _deadlines.pop(thread, None)
+                raised = thread in _raised
+                _raised.discard(thread)
+            if raised:
+                _set_exception(thread, None)
+            break
+        except OutOfTime:
+            late = True
+    if late:
+        raise TimeLimitExceeded(f"still running after {seconds:g} s")
+    return result
+
+
+def _start_watchdog() -> None:
+    global _watchdog
+    if _watchdog is None or not _watchdog.is_alive():  # a forked process has none
+        _watchdog = threading.Thread(target=_watch, name="timeline time limits", daemon=True)
+        _watchdog.start()
+
+
+def _watch() -> None:
+    while True:
+        time.sleep(POLL)
+        now = time.monotonic()
+        with _lock:
+            for thread, deadline in _deadlines.items():
+                if now >= deadline:
+                    # Again at each look while the work goes on, in case code it runs
+                    # caught the exception.
+                    _set_exception(thread, OutOfTime)
+                    _raised.add(thread)
+
+
+def _set_exception(thread: int, exception: type[BaseException] | None) -> None:
+    """Have ``thread`` raise ``exception`` at its next instruction; None withdraws the one
+    pending, if any."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread), ctypes.py_object(exception) if exception else None
+    )
+
+
+def _after_fork() -> None:
+    # The watchdog does not live on in a forked process, and may have held the lock.
+    global _lock, _watchdog
+    _lock = threading.Lock()
+    _deadlines.clear()
+    _raised.clear()
+    _watchdog = None
+
+
+os.register_at_fork(after_in_child=_after_fork)

@@ -1,0 +1,129 @@
+"""The time limit on one body's Markdown: slow work is stopped in any thread and in
+forked workers, fast work is not touched, and no stray exception is left behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from generator import markup, timelimit
+from generator.build import build
+from generator.cache import Cache
+from generator.config import Config
+from generator.parallel import MIN_ITEMS
+from generator.timelimit import POLL, OutOfTime, TimeLimitExceeded, within
+from tests.helpers import event, sources
+
+# Python-Markdown and Python 3.11.7's HTML parser take time in the square of the number
+# of these in one paragraph: 6,000 take about 1.7 s here, 20,000 about 20 s.
+HOSTILE = "<a " * 6000
+E = "content/events/"
+
+
+def spin(seconds: float) -> int:
+    """Python code that runs for ``seconds``, as Markdown does."""
+    end = time.monotonic() + seconds
+    rounds = 0
+    while time.monotonic() < end:
+        rounds += 1
+    return rounds
+
+
+def test_work_within_the_limit_gives_its_result() -> None:
+    assert within(5, lambda: "done") == "done"
+    assert within(5, lambda: spin(0.05)) > 0
+
+
+def test_work_past_the_limit_is_stopped_soon_after() -> None:
+    started = time.monotonic()
+    with pytest.raises(TimeLimitExceeded):
+        within(0.2, lambda: spin(30))
+    assert time.monotonic() - started < 0.2 + 5 * POLL
+
+
+def test_work_in_another_thread_is_stopped() -> None:
+    """The dev server builds in a thread of its own, where no signal can reach."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(within(0.2, lambda: spin(30)))
+        except TimeLimitExceeded as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], TimeLimitExceeded)
+
+
+def test_work_that_catches_the_exception_is_stopped_again() -> None:
+    caught: list[BaseException] = []
+
+    def stubborn() -> None:
+        try:
+            spin(30)
+        except BaseException as exc:  # as careless library code might
+            caught.append(exc)
+        spin(30)
+
+    with pytest.raises(TimeLimitExceeded):
+        within(0.2, stubborn)
+    assert len(caught) == 1 and isinstance(caught[0], OutOfTime)
+
+
+def test_work_stopped_at_its_end_stops_nothing_after_it() -> None:
+    """The exception raised as the work returns (here by the work itself, where the
+    watchdog could do it) counts as stopping it, and is not met again later."""
+
+    def ends_as_stopped() -> str:
+        timelimit._set_exception(threading.get_ident(), OutOfTime)
+        return "done"
+
+    with pytest.raises(TimeLimitExceeded):
+        within(5, ends_as_stopped)
+    assert spin(0.2) > 0  # a stray OutOfTime would surface in this loop
+
+
+def test_a_hostile_body_is_stopped_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(markup, "MARKDOWN_SECONDS", 0.3)
+    started = time.monotonic()
+    body = markup.render_markdown(HOSTILE, "content/events/slow.md", 5)
+    assert time.monotonic() - started < 0.3 + 5 * POLL
+    assert body.too_slow
+    html, problems = markup.place_links(body, "content/events/slow.md", 5, {}, False)
+    assert html == ""
+    assert [p.format() for p in problems] == [
+        "content/events/slow.md:5: rendering the body's Markdown took more than 0.3 s and was "
+        "stopped; a pattern repeated thousands of times in one paragraph (such as unclosed "
+        "'<a ' or '[a](') makes it slow: break the paragraph up, or put the text in a code block"
+    ]
+    # The next body renders as usual, with a fresh Markdown instance.
+    after = markup.render_markdown("*fine*", "content/events/ok.md", 5)
+    assert after.html == "<p><em>fine</em></p>"
+
+
+def test_the_same_body_renders_whole_without_the_limit() -> None:
+    """So the test above stops real work, not a body that fails at once."""
+    body = markup.render_markdown(HOSTILE, "content/events/slow.md", 5)
+    assert not body.too_slow and body.html.count("&lt;a") == 6000
+
+
+def test_a_build_on_workers_reports_it_and_does_not_cache_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(markup, "MARKDOWN_SECONDS", 0.3)
+    files = {f"{E}e{i:04d}.md": event(f"Event {i}", "2001-02") for i in range(MIN_ITEMS)}
+    files[f"{E}slow.md"] = event("Slow", "2001-03") + "\n" + HOSTILE + "\n"
+    cache = Cache(tmp_path / "cache")
+    for _ in range(2):  # the second build renders it again: it was not cached
+        started = time.monotonic()
+        result = build(Config(), sources(files), cache=cache, workers=2)
+        errors = [d.format() for d in result.diagnostics]
+        assert len(errors) == 1
+        assert errors[0].startswith("content/events/slow.md:5: rendering the body's Markdown")
+        assert time.monotonic() - started < 20  # not the minutes of a 2 MB hostile body
