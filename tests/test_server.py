@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from generator import markup
 from generator.config import parse_config
 from generator.server import Preview, inject, is_loopback, request_path
 from tests.conftest import bench_script, event_file
@@ -164,6 +165,22 @@ def test_a_broken_save_keeps_the_last_good_site_and_shows_the_error(preview: Pre
     assert "content/events/visit.md:3: bad &#x27;date&#x27;" in overlay
     assert "<script>alert" not in html
     assert 'id="timeline-errors"' in page(preview, "/")  # on every page
+    save(preview.root, EVENT, event_file("Lavrov is in Tehran", "2023-10-23"))
+    html = wait_until_shown(preview, "/events/visit/", "<h1>Lavrov is in Tehran</h1>")
+    assert "timeline-errors" not in html
+
+
+def test_a_body_too_slow_to_render_is_stopped_and_shown_as_an_error(
+    preview: Preview, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server renders in a thread of its own, where the time limit reaches too."""
+    monkeypatch.setattr(markup, "MARKDOWN_SECONDS", 0.3)
+    epoch = preview.snapshot.epoch
+    slow = event_file("Lavrov visits Tehran", "2023-10-23") + "<a " * 6000 + "\n"
+    save(preview.root, EVENT, slow)
+    wait_for_build(preview, epoch)
+    html = wait_until_shown(preview, "/events/visit/", 'id="timeline-errors"')
+    assert "visit.md:5: rendering the body&#x27;s Markdown took more than 0.3 s" in html
     save(preview.root, EVENT, event_file("Lavrov is in Tehran", "2023-10-23"))
     html = wait_until_shown(preview, "/events/visit/", "<h1>Lavrov is in Tehran</h1>")
     assert "timeline-errors" not in html
