@@ -191,6 +191,11 @@ TEMPLATE_NOT_FOUND = Message(
     "template '{name}' not found in the site's templates/ or any theme",
 )
 TEMPLATE_ERROR = Message("template-error", "template error: {problem}")
+TEMPLATE_TOO_SLOW = Message(
+    "template-too-slow",
+    "rendering {page} took more than {seconds:g} s and was stopped here; a loop runs too "
+    "long: make it shorter (no more pages were rendered)",
+)
 LINK_BROKEN = Message(
     "link-broken", "broken link: {page} links to '{link}'{more}, but the site has no {target}"
 )

@@ -42,10 +42,15 @@ from generator.pagecache import (
 )
 from generator.parallel import even_chunks, map_chunks
 from generator.sources import Sources
+from generator.timelimit import TimeLimitExceeded, within
 
 TAXONOMIES = ("actors", "tags", "places")
 Card = tuple[str, tuple[str, int], Markup]  # event slug, (root, heading level), HTML
 RECENT_ON_OVERVIEW = 30
+# Seconds one page may take. The slowest of a 10,000-event site takes 0.05 s here; a
+# site's own template can loop for hours ({% for %} in {% for %} over range(100000)), on
+# every page that uses it: past the limit, the page is reported and no other rendered.
+PAGE_SECONDS = 30.0
 FILTER_CHOICES = 12
 # A build's workers keep the cards they render up to this many characters in all, then
 # start again. The default theme's take about 1,150 characters an event, kept once per
@@ -298,6 +303,7 @@ class SiteRenderer:
         self.made: list[Card] | None = None  # cards rendered, when they are wanted back
         self.problems: dict[tuple[str, int, str], Diagnostic] = {}
         self.pages: dict[str, bytes] = {}
+        self.out_of_time = False  # a page ran past PAGE_SECONDS: render no more
 
     @jinja2.pass_context
     def card(self, context: jinja2.runtime.Context, event: Event, heading: int = 4) -> Markup:
@@ -375,8 +381,16 @@ class SiteRenderer:
         if context is None:
             context = self.context(job)
         template = job.template
+        if self.out_of_time:
+            return  # the build fails already: the pages left would take as long
         try:
-            text = self.env.get_template(template).render(**context)
+            text = within(PAGE_SECONDS, lambda: self.env.get_template(template).render(**context))
+        except TimeLimitExceeded as exc:
+            self.out_of_time = True
+            filename, line = _template_frame(exc.__cause__ or exc)
+            text = M.TEMPLATE_TOO_SLOW(page=job.path, seconds=PAGE_SECONDS)
+            self._report(filename or template, line, text)
+            return
         except jinja2.TemplateSyntaxError as exc:
             self._report(
                 exc.filename or template, exc.lineno, M.TEMPLATE_SYNTAX(problem=exc.message)
@@ -729,11 +743,16 @@ def site_root_path(base_url: str) -> str:
 
 
 def _template_frame(exc: BaseException) -> tuple[str, int]:
-    """The innermost template file and line in a traceback Jinja rewrote."""
+    """The innermost template file and line in a traceback: one Jinja rewrote (its
+    frames are the templates'), or one it left alone (the compiled code's frames, whose
+    lines Jinja maps to the template's, as its rewriting does)."""
     found = ("", 0)
     for frame, line in traceback.walk_tb(exc.__traceback__):
         filename = frame.f_code.co_filename
-        if filename.endswith((".html", ".xml", ".txt", ".json", ".j2")):
+        compiled = frame.f_globals.get("__jinja_template__")
+        if isinstance(compiled, jinja2.Template) and compiled.filename:
+            found = (compiled.filename, compiled.get_corresponding_lineno(line))
+        elif filename.endswith((".html", ".xml", ".txt", ".json", ".j2")):
             found = (filename, line)
     return found
 

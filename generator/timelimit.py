@@ -29,7 +29,8 @@ class OutOfTime(BaseException):
 
 
 class TimeLimitExceeded(Exception):
-    """What ``within`` raises when its work ran past the limit."""
+    """What ``within`` raises when its work ran past the limit; its cause is the
+    OutOfTime that stopped it, whose traceback shows where."""
 
 
 _lock = threading.Lock()
@@ -43,16 +44,28 @@ def within(seconds: float, work: Callable[[], T]) -> T:
     thread = threading.get_ident()
     _start_watchdog()
     with _lock:
+        assert thread not in _deadlines, "within() does not nest"
         _deadlines[thread] = time.monotonic() + seconds
-    late = False
     try:
         result = work()
-    except OutOfTime:
-        late = True
-    # The watchdog may have raised the exception just as the work returned: it is then
-    # pending, and comes at this thread's next instruction. Once the deadline is
-    # withdrawn no other can come, so a round of this loop that ends without one has
-    # cleared it for good.
+    except OutOfTime as stopped:  # its traceback says where the work was
+        _withdraw(thread)
+        raise TimeLimitExceeded(f"still running after {seconds:g} s") from stopped
+    except BaseException:
+        _withdraw(thread)
+        raise
+    late = _withdraw(thread)
+    if late is not None:
+        raise TimeLimitExceeded(f"still running after {seconds:g} s") from late
+    return result
+
+
+def _withdraw(thread: int) -> OutOfTime | None:
+    """End the time limit of ``thread``'s work; the OutOfTime that came meanwhile, if
+    any. The watchdog may have raised one just as the work ended: it is then pending,
+    and comes at this thread's next instruction. Once the deadline is withdrawn no
+    other can come, so a round of this loop that ends without one has cleared it."""
+    came = None
     while True:
         try:
             with _lock:
@@ -61,12 +74,9 @@ def within(seconds: float, work: Callable[[], T]) -> T:
                 _raised.discard(thread)
             if raised:
                 _set_exception(thread, None)
-            break
-        except OutOfTime:
-            late = True
-    if late:
-        raise TimeLimitExceeded(f"still running after {seconds:g} s")
-    return result
+            return came
+        except OutOfTime as stopped:
+            came = stopped
 
 
 def _start_watchdog() -> None:

@@ -3,13 +3,14 @@ forked workers, fast work is not touched, and no stray exception is left behind.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from generator import markup, timelimit
+from generator import markup, render, timelimit
 from generator.build import build
 from generator.cache import Cache
 from generator.config import Config
@@ -35,6 +36,12 @@ def spin(seconds: float) -> int:
 def test_work_within_the_limit_gives_its_result() -> None:
     assert within(5, lambda: "done") == "done"
     assert within(5, lambda: spin(0.05)) > 0
+
+
+def test_work_that_fails_fails_as_it_would_and_ends_its_limit() -> None:
+    with pytest.raises(ValueError, match="bad"):
+        within(5, lambda: int("bad"))
+    assert within(5, lambda: "next") == "next"  # its deadline went with it
 
 
 def test_work_past_the_limit_is_stopped_soon_after() -> None:
@@ -127,3 +134,33 @@ def test_a_build_on_workers_reports_it_and_does_not_cache_it(
         assert len(errors) == 1
         assert errors[0].startswith("content/events/slow.md:5: rendering the body's Markdown")
         assert time.monotonic() - started < 20  # not the minutes of a 2 MB hostile body
+
+
+SLOW_TEMPLATE = """{% extends "default/event.html" %}
+{% block main %}
+{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}{% endfor %}
+{% endblock %}
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_template_too_slow_is_stopped_at_its_line_and_ends_the_rendering(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """A site's template that loops for hours on every event page: each process stops
+    at its first page past the limit, reports where the template was, and renders no
+    more, so the build fails in about the limit, not hours times the pages."""
+    monkeypatch.setattr(render, "PAGE_SECONDS", 0.3)
+    files = {f"{E}e{i:04d}.md": event(f"Event {i}", "2001-02") for i in range(MIN_ITEMS)}
+    started = time.monotonic()
+    result = build(Config(), sources(files, {"event.html": SLOW_TEMPLATE}), workers=workers)
+    assert time.monotonic() - started < 20
+    errors = [d.format() for d in result.diagnostics]
+    assert 1 <= len(errors) <= workers
+    for text in errors:
+        assert re.fullmatch(
+            r"templates/event\.html:3: rendering events/e\d{4}/index\.html took more than "
+            r"0\.3 s and was stopped here; a loop runs too long: make it shorter \(no more "
+            r"pages were rendered\)",
+            text,
+        ), text
