@@ -207,7 +207,7 @@ class Staging:
         self.committed = False
         self.fingerprint = ""  # the output's folder_fingerprint once committed
         self._folders: set[Path] = {self.folder}  # made already, by this process
-        self._finishing: tuple[Background, str] | None = None  # see begin_finish
+        self._finishing: tuple[Background[None], str] | None = None  # see begin_finish
 
     def put(self, path: str, data: bytes) -> None:
         """Write one file. A file whose bytes did not change is hard-linked from the old

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -106,20 +106,22 @@ def _run(chunk: Sequence[Any]) -> Any:
     return function(state, chunk)
 
 
-class Background:
+class Background(Generic[R]):
     """``function(*args)`` in a forked process while the caller goes on, for work that
-    only touches the disk (the search index of the staged pages). ``result()`` waits for
-    it and raises what it raised, as the same type with the same message. A process, not
-    a thread: the build forks its workers after this starts, and forking a process that
+    only reads or touches the disk (the output folder's check, the search index of the
+    staged pages). ``result()`` waits for it and gives its value (which must pickle), or
+    raises what it raised, as the same type with the same message. A process, not a
+    thread: the build forks its workers after this starts, and forking a process that
     runs threads is unsafe. Without ``fork`` (or with ``at_once``), the work is done
     here and now, and ``result()`` gives its outcome."""
 
-    def __init__(self, function: Callable[..., None], *args: Any, at_once: bool = False) -> None:
+    def __init__(self, function: Callable[..., R], *args: Any, at_once: bool = False) -> None:
         self._outcome: BaseException | None = None
+        self._value: R | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         if at_once or "fork" not in multiprocessing.get_all_start_methods():
             try:
-                function(*args)
+                self._value = function(*args)
             except Exception as exc:
                 self._outcome = exc
             return
@@ -131,11 +133,11 @@ class Background:
         self._process.start()
         writer.close()
 
-    def result(self) -> None:
+    def result(self) -> R:
         process, self._process = self._process, None
         if process is not None:
             try:
-                self._outcome = self._reader.recv()
+                self._value, self._outcome = self._reader.recv()
             except EOFError:  # it died before it could say how it went
                 process.join()
                 self._outcome = RuntimeError(
@@ -145,18 +147,19 @@ class Background:
             process.join()
         if self._outcome is not None:
             raise self._outcome
+        return cast(R, self._value)
 
 
-def _report(writer: Connection, function: Callable[..., None], args: tuple[Any, ...]) -> None:
-    """Run ``function`` and send back None, or the exception it raised (a RuntimeError
-    with its text when the exception itself cannot be sent)."""
-    outcome: BaseException | None = None
+def _report(writer: Connection, function: Callable[..., object], args: tuple[Any, ...]) -> None:
+    """Run ``function`` and send back its value and None, or None and the exception it
+    raised (a RuntimeError with its text when the exception itself cannot be sent)."""
+    value, outcome = None, None
     try:
-        function(*args)
+        value = function(*args)
     except BaseException as exc:
         outcome = exc
     try:
-        writer.send(outcome)
+        writer.send((value, outcome))
     except (pickle.PicklingError, TypeError, AttributeError):
-        writer.send(RuntimeError(f"{type(outcome).__name__}: {outcome}"))
+        writer.send((None, RuntimeError(f"{type(outcome).__name__}: {outcome}")))
     writer.close()

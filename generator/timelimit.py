@@ -41,11 +41,14 @@ _watchdog: threading.Thread | None = None
 
 def within(seconds: float, work: Callable[[], T]) -> T:
     """``work()``, or TimeLimitExceeded if it has not returned after ``seconds``."""
+    global _watchdog
     thread = threading.get_ident()
-    _start_watchdog()
     with _lock:
         assert thread not in _deadlines, "within() does not nest"
         _deadlines[thread] = time.monotonic() + seconds
+        if _watchdog is None:
+            _watchdog = threading.Thread(target=_watch, name="timeline time limits", daemon=True)
+            _watchdog.start()
     try:
         result = work()
     except OutOfTime as stopped:  # its traceback says where the work was
@@ -79,18 +82,17 @@ def _withdraw(thread: int) -> OutOfTime | None:
             came = stopped
 
 
-def _start_watchdog() -> None:
-    global _watchdog
-    if _watchdog is None or not _watchdog.is_alive():  # a forked process has none
-        _watchdog = threading.Thread(target=_watch, name="timeline time limits", daemon=True)
-        _watchdog.start()
-
-
 def _watch() -> None:
+    """Look at the work under way until there is none: a process that forks (the build
+    starts its workers after rendering Markdown here) then has no thread left."""
+    global _watchdog
     while True:
         time.sleep(POLL)
         now = time.monotonic()
         with _lock:
+            if not _deadlines:
+                _watchdog = None  # within() starts another when work comes
+                return
             for thread, deadline in _deadlines.items():
                 if now >= deadline:
                     # Again at each look while the work goes on, in case code it runs

@@ -75,8 +75,8 @@ def test_the_calendar_made_on_workers_and_read_from_the_cache_is_the_same(tmp_pa
         assert build(Config(), sources(files), cache=cache, workers=2).pages["events.ics"] == alone
 
 
-def _write(path: Path, text: str) -> None:
-    path.write_text(text, "utf-8")
+def _write(path: Path, text: str) -> int:
+    return path.write_text(text, "utf-8")
 
 
 def _fail(message: str) -> None:
@@ -100,7 +100,7 @@ def _die() -> None:
 def test_background_work_is_done_and_its_errors_come_back(tmp_path: Path, at_once: bool) -> None:
     parent = os.getpid()
     done = Background(_write, tmp_path / "done", "yes", at_once=at_once)
-    done.result()
+    assert done.result() == 3  # the work's value
     assert (tmp_path / "done").read_text("utf-8") == "yes"
     with pytest.raises(ValueError, match=r"^told to fail$"):
         Background(_fail, "told to fail", at_once=at_once).result()

@@ -44,6 +44,16 @@ def test_work_that_fails_fails_as_it_would_and_ends_its_limit() -> None:
     assert within(5, lambda: "next") == "next"  # its deadline went with it
 
 
+def test_the_watchdog_leaves_when_no_work_is_under_way() -> None:
+    """So that a process forking its workers after some work runs no thread of ours."""
+    within(5, lambda: spin(3 * POLL))
+    assert timelimit._watchdog is not None
+    spin(3 * POLL)
+    watchdogs = [t for t in threading.enumerate() if t.name == "timeline time limits"]
+    assert timelimit._watchdog is None and watchdogs == []
+    assert within(5, lambda: "again") == "again"
+
+
 def test_work_past_the_limit_is_stopped_soon_after() -> None:
     started = time.monotonic()
     with pytest.raises(TimeLimitExceeded):
