@@ -23,8 +23,9 @@ from generator import build, cli, output
 
 TIMES: dict[str, float] = {}
 STAGES = (
-    (cli, "check_output_folder", "checking the output folder"),
     (cli, "load_sources", "reading the files"),
+    # Checked in another process while the files are read: what is left to wait for.
+    (cli, "output_checked", "waiting for the output folder's check"),
     (cli, "inputs_fingerprint", "fingerprinting the inputs"),
     (build, "read_entries", "parsing entries"),
     (build, "render_bodies", "Markdown"),

@@ -176,11 +176,8 @@ def _build(args: argparse.Namespace) -> int:
     # one reads the sources: after one edit, or none, each is a tenth of the build.
     checking = Background(check_output_folder, output, root, _protected(root, config))
     sources, found = load_sources(root, config)
-    output_state = ""
-    try:  # a bad output folder is refused before the work, not after
-        output_state = checking.result()
-    except OutputError as exc:
-        problems.append(error(config.output_dir, 0, str(exc)))
+    output_state, refused = output_checked(checking, config)
+    problems += refused  # a bad output folder is refused before the work, not after
     if has_errors(problems):
         return _failed(args, root, problems)
     problems += found
@@ -251,6 +248,14 @@ def _build(args: argparse.Namespace) -> int:
     )
     _export_notes(args, config, result)
     return OK
+
+
+def output_checked(checking: Background[str], config: Config) -> tuple[str, list[Diagnostic]]:
+    """The output folder's fingerprint once its check is over, or the problem found."""
+    try:
+        return checking.result(), []
+    except OutputError as exc:
+        return "", [error(config.output_dir, 0, str(exc))]
 
 
 def _failed(args: argparse.Namespace, root: Path, problems: list[Diagnostic]) -> int:
