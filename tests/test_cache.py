@@ -3,6 +3,7 @@ changed is skipped, and every kind of change is seen."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -94,16 +95,21 @@ def test_drafts_and_base_url_are_inputs_too(basic: Path) -> None:
 def test_a_planted_cache_cannot_inject_script(basic: Path) -> None:
     build(basic)
     db = sqlite3.connect(basic / ".timeline-cache" / "cache.sqlite")
-    db.execute(
-        "UPDATE cache SET value = ? WHERE key != 'last-build'",
-        ('["<p>x</p><script>alert(1)</script>", [], false]',),
-    )
-    db.execute("DELETE FROM cache WHERE key = 'last-build'")
+    bodies = [
+        key
+        for key, value in db.execute("SELECT key, value FROM cache")
+        if value.startswith('["<p>')  # a rendered body: [html, links, too deep, mark]
+    ]
+    assert len(bodies) == 5  # three events and two actors
+    planted = json.dumps(["<p>Planted</p><script>alert(1)</script>", [], False, ""])
+    db.executemany("UPDATE cache SET value = ? WHERE key = ?", [(planted, k) for k in bodies])
+    db.execute("DELETE FROM cache WHERE key IN ('last-build', 'last-pages')")
     db.commit()
     db.close()
     build(basic)
     page = (basic / "output" / "events" / "moon" / "index.html").read_text()
-    assert "<script>alert(1)</script>" not in page
+    assert "<p>Planted</p>" in page  # the planted body was used, and sanitised
+    assert "<script>alert(1)</script>" not in page and "alert(1)" not in page
 
 
 def test_a_broken_cache_file_is_an_empty_cache(basic: Path, tmp_path: Path) -> None:
