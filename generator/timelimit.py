@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
+import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from sys import UnraisableHookArgs
 
 T = TypeVar("T")
-POLL = 0.1  # seconds between the watchdog's looks: how late a limit may be enforced
+POLL = 0.1  # seconds between the watchdog's looks, on average: how late a limit may come
 
 
 class OutOfTime(BaseException):
@@ -43,6 +48,8 @@ def within(seconds: float, work: Callable[[], T]) -> T:
     """``work()``, or TimeLimitExceeded if it has not returned after ``seconds``."""
     global _watchdog
     thread = threading.get_ident()
+    if not getattr(sys.unraisablehook, "quiet_out_of_time", False):
+        sys.unraisablehook = _quiet_out_of_time(sys.unraisablehook)
     with _lock:
         assert thread not in _deadlines, "within() does not nest"
         _deadlines[thread] = time.monotonic() + seconds
@@ -87,7 +94,10 @@ def _watch() -> None:
     starts its workers after rendering Markdown here) then has no thread left."""
     global _watchdog
     while True:
-        time.sleep(POLL)
+        # At uneven times: work that loses the exception in a finalizer (see
+        # _quiet_out_of_time) and then runs as long as the watchdog sleeps would
+        # otherwise meet every later one in a finalizer too.
+        time.sleep(POLL * random.uniform(0.5, 1.5))
         now = time.monotonic()
         with _lock:
             if not _deadlines:
@@ -99,6 +109,22 @@ def _watch() -> None:
                     # caught the exception.
                     _set_exception(thread, OutOfTime)
                     _raised.add(thread)
+
+
+def _quiet_out_of_time(
+    hook: Callable[[UnraisableHookArgs], object],
+) -> Callable[[UnraisableHookArgs], object]:
+    """``hook``, but silent about an OutOfTime raised where Python cannot pass it on (a
+    finalizer, a garbage collector callback): it would print "Exception ignored in ..."
+    to the user, while the watchdog raises it again at its next look."""
+
+    def quiet(unraisable: UnraisableHookArgs) -> object:
+        if isinstance(unraisable.exc_value, OutOfTime):
+            return None
+        return hook(unraisable)
+
+    quiet.quiet_out_of_time = True  # type: ignore[attr-defined]
+    return quiet
 
 
 def _set_exception(thread: int, exception: type[BaseException] | None) -> None:

@@ -4,9 +4,11 @@ forked workers, fast work is not touched, and no stray exception is left behind.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -91,6 +93,33 @@ def test_work_that_catches_the_exception_is_stopped_again() -> None:
     with pytest.raises(TimeLimitExceeded):
         within(0.2, stubborn)
     assert len(caught) == 1 and isinstance(caught[0], OutOfTime)
+
+
+class SlowToDelete:
+    def __del__(self) -> None:
+        spin(POLL)  # where the watchdog's exception cannot be passed on
+
+
+def test_the_exception_lost_in_a_finalizer_is_not_shown_and_comes_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Raised in a finalizer, Python would print "Exception ignored in ..." and go on:
+    the user sees nothing, and the watchdog stops the work at its next look."""
+    shown: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", shown.append)
+
+    def deleting() -> None:
+        end = time.monotonic() + 30  # then the test fails rather than hang
+        while time.monotonic() < end:
+            SlowToDelete()  # deleted at once, its finalizer spinning half of the time
+            spin(POLL)
+
+    with pytest.raises(TimeLimitExceeded):
+        within(0.2, deleting)
+    assert shown == []
+    other = SimpleNamespace(exc_type=ValueError, exc_value=ValueError("other"))
+    sys.unraisablehook(other)  # type: ignore[arg-type]
+    assert shown == [other]  # anything else still goes to the hook there was
 
 
 def test_work_stopped_at_its_end_stops_nothing_after_it() -> None:
