@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 from jinja2 import nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -51,6 +52,8 @@ RECENT_ON_OVERVIEW = 30
 # site's own template can loop for hours ({% for %} in {% for %} over range(100000)), on
 # every page that uses it: past the limit, the page is reported and no other rendered.
 PAGE_SECONDS = 30.0
+MAX_REPEAT = 10_000_000  # the longest text or list a template's "*" may make
+MAX_POWER_BITS = 100_000  # the largest number a template's "**" may make
 FILTER_CHOICES = 12
 # A build's workers keep the cards they render up to this many characters in all, then
 # start again. The default theme's take about 1,150 characters an event, kept once per
@@ -122,6 +125,18 @@ class _Sandbox(SandboxedEnvironment):
                 pass  # the sandbox says what is missing
         return super().getattr(obj, attribute)
 
+    # A template's "*" and "**" are checked before they run: one expression could
+    # otherwise ask for gigabytes ("x" * 10**10) or a number no time limit stops
+    # computing (10**10**10 is a single call into C).
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*" and _repeat_length(left, right) > MAX_REPEAT:
+            raise SecurityError(f"a repeat longer than {MAX_REPEAT:,} is not allowed")
+        if operator == "**" and _power_bits(left, right) > MAX_POWER_BITS:
+            raise SecurityError(f"a power over {MAX_POWER_BITS:,} bits is not allowed")
+        return super().call_binop(context, operator, left, right)
+
     # Underscored as in Jinja, so that no keyword a template passes can clash with them.
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         # Ours, and nearly every call templates make, called as Context.call would
@@ -144,6 +159,21 @@ class _Sandbox(SandboxedEnvironment):
             kwargs.pop("_loop_vars", None)
             return __obj(*args, **kwargs)
         return super().call(__context, __obj, *args, **kwargs)
+
+
+def _repeat_length(left: Any, right: Any) -> int:
+    """How long ``left * right`` is when it repeats a text or list; else 0."""
+    for items, times in ((left, right), (right, left)):
+        if isinstance(items, str | bytes | list | tuple) and isinstance(times, int):
+            return len(items) * times
+    return 0
+
+
+def _power_bits(left: Any, right: Any) -> int:
+    """About how many bits ``left ** right`` has, for whole numbers; else 0."""
+    if isinstance(left, int) and isinstance(right, int) and right > 0:
+        return right * abs(left).bit_length()
+    return 0
 
 
 @jinja2.pass_context

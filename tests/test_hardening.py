@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -145,3 +147,47 @@ def test_a_template_cannot_run_code_on_the_machine_that_builds(site: MakeSite) -
     assert "__init__" in result.err and "Traceback" not in result.err
     assert not marker.exists()
     assert not (root / "output").exists()
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ('"x" * 10**10', "a repeat longer than 10,000,000 is not allowed"),
+        ("10**10 * [0]", "a repeat longer than 10,000,000 is not allowed"),
+        ("10 ** (10 ** 10)", "a power over 100,000 bits is not allowed"),
+    ],
+)
+def test_a_template_cannot_ask_for_gigabytes_in_one_expression(
+    site: MakeSite, expression: str, message: str
+) -> None:
+    """Gigabytes of text, or a number whose computation no time limit stops (one call
+    into C): refused before they are made, at the template's line."""
+    root = site(
+        {
+            "content/events/a.md": "---\ntitle: A\ndate: 2023\n---\nBody.\n",
+            "templates/event.html": '{% extends "default/event.html" %}\n'
+            f"{{% block main %}}\n{{{{ {expression} }}}}\n{{% endblock %}}\n",
+        }
+    )
+    started = time.monotonic()
+    result = run_cli("build", "--quiet", cwd=root)
+    assert time.monotonic() - started < 30
+    assert result.code == 1
+    assert result.err.startswith(
+        f"templates/event.html:3: template error: SecurityError: {message}"
+    )
+    assert "Traceback" not in result.err
+
+
+def test_a_template_may_still_repeat_and_raise_to_a_power(site: MakeSite) -> None:
+    root = site(
+        {
+            "content/events/a.md": "---\ntitle: A\ndate: 2023\n---\nBody.\n",
+            "templates/event.html": '{% extends "default/event.html" %}\n'
+            '{% block main %}<p>{{ "ab" * 3 }} {{ 2 ** 10 }} {{ [1] * 2 }} {{ 3 * 4 }}</p>'
+            "{% endblock %}\n",
+        }
+    )
+    assert run_cli("build", "--quiet", cwd=root).code == 0
+    page = (root / "output" / "events" / "a" / "index.html").read_text()
+    assert "<p>ababab 1024 [1, 1] 12</p>" in page
