@@ -408,18 +408,18 @@ class SiteRenderer:
         return context
 
     def render(self, job: PageJob, context: dict[str, Any] | None = None) -> None:
+        if self.out_of_time:
+            return  # the build fails already: the pages left would take as long
         if context is None:
             context = self.context(job)
         template = job.template
-        if self.out_of_time:
-            return  # the build fails already: the pages left would take as long
         try:
             text = within(PAGE_SECONDS, lambda: self.env.get_template(template).render(**context))
         except TimeLimitExceeded as exc:
             self.out_of_time = True
             filename, line = _template_frame(exc.__cause__ or exc)
-            text = M.TEMPLATE_TOO_SLOW(page=job.path, seconds=PAGE_SECONDS)
-            self._report(filename or template, line, text)
+            message = M.TEMPLATE_TOO_SLOW(page=job.path, seconds=PAGE_SECONDS)
+            self._report(filename or template, line, message)
             return
         except jinja2.TemplateSyntaxError as exc:
             self._report(

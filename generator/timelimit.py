@@ -56,17 +56,16 @@ def within(seconds: float, work: Callable[[], T]) -> T:
         if _watchdog is None:
             _watchdog = threading.Thread(target=_watch, name="timeline time limits", daemon=True)
             _watchdog.start()
+    stopped: OutOfTime | None = None
     try:
         result = work()
-    except OutOfTime as stopped:  # its traceback says where the work was
-        _withdraw(thread)
+    except OutOfTime as exc:  # its traceback says where the work was
+        stopped = exc
+    finally:  # whatever the work did, its deadline goes
+        late = _withdraw(thread)
+    stopped = stopped or late
+    if stopped is not None:
         raise TimeLimitExceeded(f"still running after {seconds:g} s") from stopped
-    except BaseException:
-        _withdraw(thread)
-        raise
-    late = _withdraw(thread)
-    if late is not None:
-        raise TimeLimitExceeded(f"still running after {seconds:g} s") from late
     return result
 
 
