@@ -29,7 +29,7 @@ from generator.exports import export_pages
 from generator.frontmatter import read_front_matter
 from generator.linkcheck import page_origins
 from generator.linking import link
-from generator.markup import Body, place_links, render_markdown, summary_from_html
+from generator.markup import Body, place_links, render_markdown, sanitized, summary_from_html
 from generator.model import Actor, Event, Timeline, entry_from_json, entry_to_json
 from generator.output import MemorySink, PageSink
 from generator.pagecache import PageReuse
@@ -173,13 +173,21 @@ def render_bodies(
     placed: dict[str, str] = {}
     problems: list[Diagnostic] = []
 
-    def place(bodies: dict[str, Body]) -> None:
+    def place(bodies: dict[str, Body], cleaned: Iterator[str] | None = None) -> None:
         # Links are placed as each chunk comes, while the workers render the next ones.
         for path, body in bodies.items():
-            placed[path], found = place_links(body, path, lines[path], targets, config.unsafe_html)
+            clean = next(cleaned) if cleaned is not None else None
+            placed[path], found = place_links(
+                body, path, lines[path], targets, config.unsafe_html, clean
+            )
             problems.extend(found)
 
-    place(rendered)
+    # The cached bodies are all there at once: they are sanitised on every core, while
+    # the links are placed.
+    if config.unsafe_html:
+        place(rendered)
+    else:
+        place(rendered, sanitized([body.html for body in rendered.values()], workers))
     del rendered  # each body's raw HTML goes once placed, not to hold both at once
     for fresh in _by_path(markdown_chunk, None, missing, [p for _, p, _ in missing], workers):
         if cache:  # a chunk at a time: the JSON of every body at once is 300 MB at 100,000

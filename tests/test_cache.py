@@ -112,6 +112,33 @@ def test_a_planted_cache_cannot_inject_script(basic: Path) -> None:
     assert "<script>alert(1)</script>" not in page and "alert(1)" not in page
 
 
+@pytest.mark.parametrize("unsafe_html", [False, True])
+def test_cached_bodies_give_the_pages_fresh_ones_give(basic: Path, unsafe_html: bool) -> None:
+    """Bodies read from the cache are sanitised on several threads, fresh ones one by one
+    as they come: the same pages either way. With unsafe_html, neither is sanitised."""
+    raw = '<b onclick="steal()">Bold</b> and <script>alert(1)</script> [moon](moon.md)\n'
+    write_files(
+        basic,
+        {
+            f"content/events/raw-{i:02}.md": f"---\ntitle: Raw {i}\ndate: 1970-01-{i + 1:02}\n---\n"
+            + f"Event {i}. "
+            + raw
+            for i in range(24)
+        },
+    )
+    if unsafe_html:
+        with (basic / "timeline.toml").open("a") as config:
+            config.write("unsafe_html = true\n")
+    build(basic)  # every body rendered now
+    fresh = snapshot(basic / "output")
+    shutil.rmtree(basic / "output")
+    build(basic)  # every body from the cache, every page rendered again
+    assert snapshot(basic / "output") == fresh
+    page = fresh["events/raw-07/index.html"].decode()
+    assert "Event 7." in page and "<b" in page and 'href="../../events/moon/index.html"' in page
+    assert ("alert(1)" in page) == unsafe_html and ("steal()" in page) == unsafe_html
+
+
 def test_a_broken_cache_file_is_an_empty_cache(basic: Path, tmp_path: Path) -> None:
     (basic / ".timeline-cache").mkdir()
     (basic / ".timeline-cache" / "cache.sqlite").write_bytes(b"not a database" * 100)

@@ -22,6 +22,8 @@ from generator.markup import (
     all_bracket_ends,
     link_mark,
     render_markdown,
+    sanitize,
+    sanitized,
     summary_from_html,
 )
 
@@ -282,3 +284,14 @@ def test_link_patterns_find_brackets_with_bracket_ends() -> None:
     assert len(links) == 6  # links, images, and the reference forms of each
     if hasattr(LinkInlineProcessor, "_findBracketEnds"):
         assert all(p._findBracketEnds is BracketEnds for p in links)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_sanitized_cleans_each_fragment_in_order(threads: int) -> None:
+    """More fragments than a few blocks, each different: each comes back cleaned, in
+    the order given."""
+    fragments = [f'<p id="p{i}" onclick="x()">{i}<script>s({i})</script></p>' for i in range(2345)]
+    found = list(sanitized(fragments, threads))
+    assert found == [sanitize(f) for f in fragments]
+    assert found[1234] == '<p id="p1234">1234</p>'
+    assert list(sanitized([], threads)) == []
