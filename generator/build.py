@@ -119,8 +119,20 @@ def _by_path(
     """``function`` over ``items`` on ``workers`` processes, each chunk's results by the
     source paths of its items, as the chunks come."""
     left = iter(paths)
-    for chunk in map_chunks(function, state, items, workers):
+    # The workers have the items from the fork: they are sent positions, not the items
+    # (pickling 30 MB of files to the workers and reading them back there took a fifth
+    # of the time of reading 10,500 files on two workers).
+    job = (function, state, items)
+    for chunk in map_chunks(_items_at, job, range(len(items)), workers):
         yield dict(zip(islice(left, len(chunk)), chunk, strict=True))
+
+
+def _items_at(
+    job: tuple[Callable[[State, Sequence[Item]], list[Value]], State, Sequence[Item]],
+    positions: Sequence[int],
+) -> list[Value]:
+    function, state, items = job
+    return function(state, [items[i] for i in positions])
 
 
 def _read_chunk(
