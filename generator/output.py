@@ -206,7 +206,10 @@ class Staging:
         self.folder.chmod(0o755)  # mkdtemp makes it private; a web server must read the site
         self.committed = False
         self.fingerprint = ""  # the output's folder_fingerprint once committed
-        self._folders: set[Path] = {self.folder}  # made already, by this process
+        # The folders made already by this process, as paths under the folder ("" is the
+        # folder itself): strings, since hashing a Path and its parents for each file
+        # was a third of the time of writing the pages.
+        self._folders: set[str] = {""}
         self._finishing: tuple[Background[None], str] | None = None  # see begin_finish
 
     def put(self, path: str, data: bytes) -> None:
@@ -246,11 +249,14 @@ class Staging:
         if not _stays_inside(path):
             raise OutputError(M.OUTPUT_ESCAPE(path=path))
         target = self.folder / path
-        if target.parent not in self._folders:
+        folder = path.rpartition("/")[0]
+        if folder not in self._folders:
             if self.reused:  # the spare may hold a file where this needs a folder
                 _clear_files_above(self.folder, target)
             target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.update(target.parents)
+            while folder not in self._folders:
+                self._folders.add(folder)
+                folder = folder.rpartition("/")[0]
         # A path put twice (an export over a page) gets a new file: writing into the old
         # one could write through a hard link into the old output.
         try:
