@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Protocol
 
@@ -381,13 +381,10 @@ def write_site(
 
 
 def _stays_inside(path: str) -> bool:
-    parts = PurePosixPath(path).parts
-    return (
-        bool(parts)
-        and not PurePosixPath(path).is_absolute()
-        and ".." not in parts
-        and "\\" not in path
-    )
+    """Whether ``path`` names a file below the folder it is put in. With strings, as
+    PurePosixPath would read it (empty and "." parts left out), at a fifth of its cost."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return bool(parts) and not path.startswith("/") and ".." not in parts and "\\" not in path
 
 
 def _link_if_same(existing: Path, target: Path, data: bytes) -> bool:

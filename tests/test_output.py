@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.output import (
     MANIFEST,
     OutputError,
     Staging,
+    _stays_inside,
     check_output_folder,
     folder_fingerprint,
     write_site,
@@ -97,6 +100,35 @@ def test_a_file_put_twice_never_writes_into_the_old_output(tmp_path: Path) -> No
         assert (out / "timeline.json").read_bytes() == b"old"
         staging.commit()
     assert snapshot(out) == {"timeline.json": b"new", MANIFEST: b"timeline.json\n"}
+
+
+@pytest.mark.parametrize(
+    "path", ["../x.html", "/tmp/x.html", "a/../../x.html", "a/..", "", ".", "./", "a\\b.html"]
+)
+def test_no_file_is_put_outside_the_output(tmp_path: Path, path: str) -> None:
+    out = tmp_path / "site" / "output"
+    with Staging(out) as staging:
+        with pytest.raises(OutputError, match="outside the output folder"):
+            staging.put(path, b"x")
+        with pytest.raises(OutputError, match="outside the output folder"):
+            staging.put_parts(path, [b"x"])
+    assert snapshot(tmp_path) == {}
+
+
+@given(st.text(alphabet="a./\\", max_size=12))
+def test_a_path_stays_inside_as_pathlib_reads_it(path: str) -> None:
+    parts = PurePosixPath(path).parts
+    inside = bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts
+    assert _stays_inside(path) == (inside and "\\" not in path)
+
+
+def test_a_path_with_empty_or_dot_parts_is_put_where_it_leads(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    with Staging(out) as staging:
+        staging.put("a/./b.html", b"1")
+        staging.put("a//c.html", b"2")
+        staging.commit()
+    assert snapshot(out) == {"a/b.html": b"1", "a/c.html": b"2", MANIFEST: b"a/b.html\na/c.html\n"}
 
 
 def test_a_file_put_in_parts_is_written_whole_and_linked_when_unchanged(tmp_path: Path) -> None:
