@@ -33,6 +33,11 @@ _LINK = re.compile(LINK_IN_TAG.encode() + rb"""\s*(?:"([^"]*)"|'([^']*)')""")
 NOT_FOUND_PAGE = "404.html"
 MAX_RESOLVED = 200_000  # links remembered, about 30 MB
 
+# Links that lead to no file of the site wherever they are (see _target): anchors, and
+# links with a scheme, written in plain ASCII without brackets (which urlsplit may
+# refuse) or "&" (which unescaping may turn into anything).
+_UNCHECKED = re.compile(rb"#|(?:https?|mailto):[^\x00-\x20\x7f-\xff\[\]&]*\Z")
+
 # Missing target -> (the first (page, link) that leads there, how many links do).
 Places = dict[str, tuple[tuple[str, str], int]]
 
@@ -74,6 +79,8 @@ class LinkCheck:
             key = (climbs if raw.startswith(climbing) else stays, raw)
             if key in self._resolved:
                 target = self._resolved[key]
+            elif _UNCHECKED.match(raw):
+                continue  # not remembered: most are a body's links, each on one page
             else:
                 if len(self._resolved) >= MAX_RESOLVED:
                     self._resolved.clear()  # the links that repeat are back in a moment

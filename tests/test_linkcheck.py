@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
 from generator.dates import PartialDate
-from generator.linkcheck import broken_links
+from generator.linkcheck import _UNCHECKED, _attribute, _target, broken_links
 from generator.model import Event
 from generator.parallel import MIN_ITEMS
 from tests.helpers import build_files, event
@@ -165,3 +169,22 @@ def test_a_link_is_read_as_the_browser_reads_its_attribute() -> None:
     assert messages(pages) == [
         "index.html: broken link: index.html links to 'c&d.txt', but the site has no c&d.txt"
     ]
+
+
+@given(st.binary(max_size=16), st.sampled_from(["https://", "http:", "mailto:", "#", "HTTPS://"]))
+@example(b"[::1", "https://")
+@example(b"x&#91;y", "https://")
+@example(b"\xe2\x84\x80.org", "https://")
+def test_the_links_left_unchecked_lead_to_no_file_from_any_page(tail: bytes, start: str) -> None:
+    """The check skips links matching _UNCHECKED without resolving them: each must be one
+    _target finds leads to no file of the site, from any page."""
+    raw = start.encode() + tail
+    if _UNCHECKED.match(raw):
+        for page in ("index.html", "events/a/index.html", "404.html"):
+            assert _target(page, _attribute(raw), "/sub/") is None
+
+
+@pytest.mark.parametrize("link", ["https://[x/a.html", "https://x&#91;y/", "https://\u2100.org/"])
+def test_an_absolute_link_that_cannot_be_read_is_reported(link: str) -> None:
+    pages = {"index.html": f'<a href="{link}">x</a>'.encode()}
+    assert messages(pages) and link.split(":")[0] in messages(pages)[0]
