@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from generator import render
 from generator.build import build
 from generator.cache import Cache
 from generator.config import Config
 from generator.parallel import MIN_ITEMS, Background, collector_frozen
+from tests.conftest import REPO
 from tests.helpers import event, sources
 
 E = "content/events/"
@@ -48,6 +50,53 @@ def test_workers_change_nothing_but_speed() -> None:
         "content/events/e0499.md:9: link to 'e0500.md' points to no event or actor file; "
         "check the file name",
     ]
+
+
+CARD = (REPO / "themes/default/templates/partials/card.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "ahead"),
+    [
+        ("", "all"),
+        # Fails for one event only: the list pages that show it report it, at its line.
+        ("{% if event.title == 'Event 7' %}{{ event.nothing }}{% endif %}\n", "some"),
+        # Uses its heading otherwise than printing it: no card is made ahead.
+        ("{% if heading > 3 %}<!-- deep -->{% endif %}\n", "none"),
+    ],
+)
+def test_cards_made_ahead_on_workers_change_nothing(
+    change: str, ahead: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two workers every card is made before the pages (see render._cards_ahead):
+    the same pages and the same problems as one process that makes each as it comes."""
+    made: list[int] = []  # the cards made ahead, by build
+    monkeypatch.setattr(render, "_cards_ahead", _counting(render._cards_ahead, made))
+    n = MIN_ITEMS + 20
+    files = corpus(n)
+    templates = {"partials/card.html": CARD + change}
+    one = build(Config(), sources(files, templates), workers=1)
+    two = build(Config(), sources(files, templates), workers=2)
+    # One process makes none ahead; a card that fails stops them: the pages make the rest.
+    assert made[0] == 0
+    assert made[1] == n if ahead == "all" else made[1] < n if ahead == "some" else made[1] == 0
+    assert dict(one.pages) == dict(two.pages)
+    assert one.diagnostics == two.diagnostics
+    if "nothing" in change:
+        assert any("partials/card.html:" in d.format() for d in two.diagnostics)
+        assert "events/e0007/index.html" in two.pages
+    else:
+        assert "Event 7" in two.pages["actors/a7/index.html"].decode()
+
+
+def _counting(function: Any, made: list[int]) -> Any:
+    """``function`` (_cards_ahead), noting how many cards the renderer then holds."""
+
+    def counted(renderer: Any, *args: Any) -> Any:
+        function(renderer, *args)
+        made.append(len(renderer.level_free))
+
+    return counted
 
 
 def test_frozen_blocks_nest_and_a_build_leaves_nothing_frozen() -> None:

@@ -18,6 +18,7 @@ from generator.cache import Cache
 from generator.config import Config
 from generator.parallel import MIN_ITEMS
 from generator.timelimit import POLL, OutOfTime, TimeLimitExceeded, within
+from tests.conftest import REPO
 from tests.helpers import event, sources
 
 # Python-Markdown and Python 3.11.7's HTML parser take time in the square of the number
@@ -203,3 +204,25 @@ def test_a_template_too_slow_is_stopped_at_its_line_and_ends_the_rendering(
             r"pages were rendered\)",
             text,
         ), text
+
+
+def test_a_card_too_slow_stops_the_cards_made_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On two workers every card is made before the pages (render._cards_ahead), each
+    under a limit of its own: the first one past it stops them all, and the list page
+    that shows it reports it, so the build still fails in about the page's limit, not in
+    the card's limit times the events."""
+    monkeypatch.setattr(render, "PAGE_SECONDS", 0.5)
+    monkeypatch.setattr(render, "CARD_AHEAD_SECONDS", 0.2)
+    card = (REPO / "themes/default/templates/partials/card.html").read_text("utf-8")
+    slow = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n"
+    files = {
+        f"{E}e{i:04d}.md": event(f"Event {i}", "2001-02", actors="[A]") for i in range(MIN_ITEMS)
+    }
+    started = time.monotonic()
+    result = build(Config(), sources(files, {"partials/card.html": card + slow}), workers=2)
+    assert time.monotonic() - started < 20  # each card in turn: 0.2 s x 400 / 2 = 40 s
+    errors = [d.format() for d in result.diagnostics if d.severity.value == "error"]
+    assert 1 <= len(errors) <= 2
+    for text in errors:
+        assert text.startswith("templates/partials/card.html:14: rendering "), text
+        assert "took more than 0.5 s and was stopped here" in text
