@@ -360,35 +360,43 @@ class SiteRenderer:
         return found
 
     def _card_html(self, event: Event, root: str, heading: int) -> str:
-        template = self.env.get_template("partials/card.html")
-        links = self.timeline.links[event.slug]
         values = {"root": root, "heading": heading}
         slots = self.card_slots
         if not slots:
-            return template.render(event=event, links=links, **values)
+            template = self.env.get_template("partials/card.html")
+            return template.render(event=event, links=self.timeline.links[event.slug], **values)
         # An event's card shows on pages at two folder depths and three heading levels:
         # rendered once with stand-ins, each copy is a replacement (a fifth of a
         # 10,000-event site's template time went to rendering the copies).
-        made = self.level_free.setdefault(event.slug, {})
-        key = tuple(value for name, value in values.items() if name not in slots)
-        text = made.get(key)
-        if text is None:
-            text = template.render(event=event, links=links, **(values | slots))
-            made[key] = text
-            self.card_chars += len(text)
+        text = self._level_free_card(event, values)
         for name, stand_in in slots.items():
             text = text.replace(stand_in, str(escape(values[name])))
         return text
 
+    def _level_free_card(self, event: Event, values: dict[str, object]) -> str:
+        """The card of ``event`` with stand-ins for the ``card_slots``, rendered once for
+        each value of the variables that have none."""
+        slots = self.card_slots
+        made = self.level_free.setdefault(event.slug, {})
+        key = tuple(value for name, value in values.items() if name not in slots)
+        text = made.get(key)
+        if text is None:
+            template = self.env.get_template("partials/card.html")
+            links = self.timeline.links[event.slug]
+            text = template.render(event=event, links=links, **(values | slots))
+            made[key] = text
+            self.card_chars += len(text)
+        return text
+
     def card_ahead(self, event: Event) -> str | None:
-        """The card of ``event`` as ``_card_html`` keeps it for every page (stand-ins for
-        both ``root`` and ``heading``), made now; None when it fails or takes more than
+        """The card of ``event`` with stand-ins for both ``root`` and ``heading`` (kept
+        under the key ``()``), made now; None when it fails or takes more than
         ``CARD_AHEAD_SECONDS``: the page that shows it renders it again and reports it."""
+        values: dict[str, object] = {"root": "", "heading": 0}  # both stood in for
         try:
-            within(CARD_AHEAD_SECONDS, lambda: self._card_html(event, "", 0))
+            return within(CARD_AHEAD_SECONDS, lambda: self._level_free_card(event, values))
         except Exception:
             return None
-        return self.level_free[event.slug][()]
 
     @cached_property
     def card_slots(self) -> dict[str, str]:
@@ -691,11 +699,17 @@ def _plan(kinds: Sequence[str], indices: Sequence[int], workers: int) -> list[Se
     others: list[int] = []
     for i in indices:
         kind = kinds[i]
-        if kind == "years" or kind in TAXONOMIES:
+        if _is_list(kind):
             lists.setdefault(kind, []).append(i)
         else:
             others.append(i)
     return [*sorted(lists.values(), key=len, reverse=True), *even_chunks(others, workers)]
+
+
+def _is_list(kind: str) -> bool:
+    """Whether pages of this kind of subject list events as cards (years, actors, tags,
+    places)."""
+    return kind == "years" or kind in TAXONOMIES
 
 
 def _cards_ahead(renderer: SiteRenderer, kinds: Sequence[str], workers: int) -> None:
@@ -706,7 +720,7 @@ def _cards_ahead(renderer: SiteRenderer, kinds: Sequence[str], workers: int) -> 
     and heading as they are (see ``card_slots``): its one copy serves every page."""
     if workers <= 1 or set(renderer.card_slots) != {"root", "heading"}:
         return
-    if not any(kind == "years" or kind in TAXONOMIES for kind in kinds):
+    if not any(_is_list(kind) for kind in kinds):
         return
     events = renderer.timeline.events
     for made in map_chunks(_card_chunk, renderer, range(len(events)), workers):
