@@ -5,16 +5,16 @@ output.py: the CLI runs it over the staged output folder, after the pages are wr
 before the folder is swapped in, so the output is still replaced in one atomic step (in a
 process of its own while the exports are written, see ``Staging.begin_finish``).
 
-One Pagefind run holds every page it indexes in memory (about 100 KB each), so the event
-pages are split into shards of at most ``SHARD_SIZE`` pages, each indexed by its own run
-into ``pagefind/<shard>/``, two runs at a time; the browser merges them
-(``mergeIndex``). A page's shard is a hash of its path, so a new or edited event changes
-one shard, and a shard whose pages show Pagefind the same as those the previous output
-indexed is hard-linked from there instead of indexed again. What Pagefind is shown is the
-page without what follows its ``data-pagefind-body`` element, when that part can hold
-nothing Pagefind reads (``searched_part``): a new title changes the links to the event
-from its neighbours and related events, which lie in other shards, but not what those
-shards index.
+One Pagefind run holds every page it indexes in memory (about 100 KB each), and an edit
+re-indexes the whole shard of the edited page, so the event pages are split into shards
+(see ``split_into_shards``), each indexed by its own run into ``pagefind/<shard>/``, two
+runs at a time; the browser merges them (``mergeIndex``). A page's shard is a hash of its
+path, so a new or edited event changes one shard, and a shard whose pages show Pagefind
+the same as those the previous output indexed is hard-linked from there instead of
+indexed again. What Pagefind is shown is the page without what follows its
+``data-pagefind-body`` element, when that part can hold nothing Pagefind reads
+(``searched_part``): a new title changes the links to the event from its neighbours and
+related events, which lie in other shards, but not what those shards index.
 """
 
 from __future__ import annotations
@@ -43,9 +43,14 @@ SHARDS_FILE = "shards.json"  # the shard folders, first the one whose pagefind.j
 # of its list of pages.
 DIGEST_FILE = "pages.sha256"
 EVENT_FOLDER = "events"  # every HTML file below it is indexed
-# Measured on the 10,000-event corpus: Pagefind's peak is about 100 KB per page, so 2,000
-# pages stay near 200 MiB; smaller shards only add runs and files for the browser to load.
-SHARD_SIZE = 2000
+# Pages in a shard: what one edited event re-indexes. Pagefind takes about a millisecond a
+# page plus 10 ms a run, so smaller shards cost a cold build little, but each adds two
+# small files to the browser's first search and one request to every search after.
+SHARD_SIZE = 1000
+# Shards the browser merges, unless shards would then hold more than LARGEST_SHARD pages:
+# Pagefind's peak is about 100 KB a page, so 2,000 pages stay near 200 MiB a run.
+MOST_SHARDS = 64
+LARGEST_SHARD = 2000
 TIMEOUT = 300  # seconds, per shard; 2,000 pages index in about two seconds
 # Pagefind runs at a time. One keeps about 1.3 cores busy: it reads and writes files on
 # one thread part of the time, which a second run fills.
@@ -110,8 +115,11 @@ def event_pages(site: Path) -> list[str]:
     return sorted(path for path, entry in found if path.endswith(".html") and entry.is_file())
 
 
-def split_into_shards(pages: Sequence[str], size: int) -> dict[str, list[str]]:
-    """{shard folder name: its pages}, no shard over ``size`` pages, empty ones left out.
+def split_into_shards(
+    pages: Sequence[str], size: int, most: int = MOST_SHARDS, largest: int = LARGEST_SHARD
+) -> dict[str, list[str]]:
+    """{shard folder name: its pages}, empty ones left out: no shard over ``size`` pages,
+    or, where that would take more than ``most`` shards, none over ``largest``.
 
     The number of buckets is the smallest power of two that fits every page, so it only
     changes when the site about doubles or halves; until then a page stays in its bucket."""
@@ -123,7 +131,8 @@ def split_into_shards(pages: Sequence[str], size: int) -> dict[str, list[str]]:
         shards: dict[int, list[str]] = {}
         for page in pages:
             shards.setdefault(hashes[page] % buckets, []).append(page)
-        if all(len(members) <= size for members in shards.values()):
+        biggest = max(map(len, shards.values()), default=0)
+        if biggest <= size or (buckets >= most and biggest <= largest):
             return {str(number): shards[number] for number in sorted(shards)}
         buckets *= 2
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -231,6 +232,60 @@ def test_a_site_whose_events_are_all_deleted_finds_nothing_without_errors(
 
 
 @pytest.mark.browser
+def test_the_index_loads_when_the_box_gets_the_focus_and_not_before(
+    sharded_site: Path, tmp_path: Path, browser_context: object
+) -> None:
+    """Nothing of the index is fetched for a page nobody searches; focusing the box
+    fetches every shard's entry before a word is typed, and the search then finds."""
+    output = sharded_site / "output"
+    shards = json.loads((output / "pagefind" / "shards.json").read_text("utf-8"))
+    entries = {f"pagefind/{name}/pagefind-entry.json" for name in shards}
+    with (
+        _watched_page(browser_context) as (page, errors),
+        _served_from_a_sub_path(output, tmp_path) as root,
+    ):
+        fetched: list[str] = []
+        page.on("requestfinished", lambda r: fetched.append(r.url.split("?")[0]))
+        page.goto(f"{root}index.html")
+        page.wait_for_load_state("networkidle")
+        before = [url for url in fetched if "/pagefind/" in url]
+        page.get_by_role("searchbox", name="Search events").focus()
+        deadline = time.monotonic() + 15
+        while not entries <= {url.removeprefix(root) for url in fetched}:
+            assert time.monotonic() < deadline, fetched
+            page.wait_for_timeout(50)
+        on_focus = {url.removeprefix(root) for url in fetched if "/pagefind/" in url}
+        page.get_by_role("searchbox", name="Search events").fill(WORDS[5])
+        page.locator(".search-results a[href$='/events/e5/']").wait_for(timeout=15_000)
+    assert before == []
+    assert entries <= on_focus and "pagefind/shards.json" in on_focus
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_a_focus_without_an_index_reports_nothing_until_a_search(
+    sharded_site: Path, tmp_path: Path, browser_context: object
+) -> None:
+    """The index failing to load on focus throws nothing; the search says it is missing."""
+    output = sharded_site / "output"
+    shutil.rmtree(output / "pagefind")
+    with (
+        _watched_page(browser_context) as (page, errors),
+        _served_from_a_sub_path(output, tmp_path) as root,
+    ):
+        page.goto(f"{root}index.html")
+        box = page.get_by_role("searchbox", name="Search events")
+        box.focus()
+        page.wait_for_load_state("networkidle")
+        on_focus = list(errors)
+        box.fill(WORDS[0])
+        page.get_by_text("Search is not available here").wait_for(timeout=15_000)
+    # Only the browser's own line for the missing file: no uncaught rejection.
+    assert [e for e in on_focus if not e.startswith("Failed to load resource")] == []
+    assert len(on_focus) == 1
+
+
+@pytest.mark.browser
 def test_from_disk_the_search_box_stays_hidden_without_errors(
     example_site: Path, browser_context: object
 ) -> None:
@@ -262,6 +317,28 @@ def test_shards_hold_each_page_once_and_a_new_page_changes_one_shard() -> None:
     grown = search.split_into_shards([*pages, "events/new/index.html"], 100)
     changed = [name for name in grown if grown[name] != shards.get(name)]
     assert len(changed) == 1 and "events/new/index.html" in grown[changed[0]]
+
+
+def test_shards_hold_at_most_size_pages_until_there_are_most_of_them() -> None:
+    pages = [f"events/e{n}/index.html" for n in range(1000)]
+    # Within ``most`` shards, none holds more than ``size`` pages...
+    assert max(map(len, search.split_into_shards(pages, 100, most=64).values())) <= 100
+    # ...beyond, the shards grow up to ``largest`` pages before there are more of them.
+    few = search.split_into_shards(pages, 100, most=4, largest=400)
+    assert len(few) == 4 and max(map(len, few.values())) <= 400
+    more = search.split_into_shards(pages, 100, most=2, largest=400)
+    assert len(more) == 4
+    assert search.split_into_shards([], 100) == {}
+
+
+def test_the_default_shards_of_ten_and_a_hundred_thousand_events() -> None:
+    """What one edit re-indexes and what the browser merges, at the sizes of the
+    benchmark: 16 shards of at most 1,000 pages, then 64 of at most 2,000."""
+    for events, count, largest in ((10_000, 16, 1000), (100_000, 64, 2000)):
+        pages = [f"events/event-{n:06d}/index.html" for n in range(events)]
+        shards = search.split_into_shards(pages, search.SHARD_SIZE)
+        assert len(shards) == count
+        assert max(map(len, shards.values())) <= largest
 
 
 def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(

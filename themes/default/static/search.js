@@ -1,7 +1,9 @@
 // Full-text search of the events through the static Pagefind index in pagefind/.
 // The box stays hidden without JavaScript and when the page is opened from disk
 // (file://), where browsers refuse to load the index; served over http it appears, and
-// the index is loaded on the first keystroke, so pages that are not searched load nothing.
+// the index starts loading when the box gets the focus (or on the first keystroke), so
+// pages where nobody goes to search load nothing, and the first search does not wait
+// for the index while the query is typed.
 (function () {
   "use strict";
   var form = document.querySelector("form.search");
@@ -91,6 +93,8 @@
     });
   }
 
+  // A failure to load is reported by the search that needs the index, not here.
+  input.addEventListener("focus", function () { pagefind().catch(function () {}); });
   form.addEventListener("submit", function (event) { event.preventDefault(); search(); });
   input.addEventListener("input", search);
   input.addEventListener("keydown", function (event) {
