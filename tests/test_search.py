@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from generator import cli, search
-from generator.cli import main
+from generator.cache import CACHE_DIR
+from generator.cli import SPARE_OUTPUT, main
 from tests.conftest import REPO, MakeSite, event_file, run_cli, snapshot
 from tests.static_server import serve_folder
 
@@ -387,6 +388,37 @@ def test_the_index_made_beside_the_exports_is_the_same(
     assert sorted(built) == sorted(beside) == sorted(cold)
     assert [p for p in cold if not built[p] == beside[p] == cold[p]] == []
     assert _fragments(sharded_site / "output") == len(WORDS) - 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_what_a_spare_holds_besides_the_build_goes_at_the_top_and_below(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """The spare's files that are not the build's go, at the top and below, whether the
+    index is made in this process or in its own beside the exports; an export the spare
+    holds is written anew."""
+    monkeypatch.setattr(cli, "default_workers", lambda: workers)
+    events = sharded_site / "content" / "events"
+    (events / "e4.md").write_text((events / "e4.md").read_text("utf-8") + "More.\n", "utf-8")
+    _build(sharded_site, "output")  # the first build's output is now the spare
+    spare = sharded_site / CACHE_DIR / SPARE_OUTPUT
+    assert (spare / "timeline.json").is_file()
+    planted = ["stale.txt", "events/gone/index.html", "old/deep/x.css", "pagefind/99/x.pf"]
+    for name in planted:
+        (spare / name).parent.mkdir(parents=True, exist_ok=True)
+        (spare / name).write_text("planted", "utf-8")
+    (spare / "timeline.json").unlink()
+    (spare / "timeline.json").write_text("planted", "utf-8")
+    edited = events / "e5.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[5], "zircon"), "utf-8")
+    _build(sharded_site, "output")
+    _build(sharded_site, "cold")
+    built, cold = snapshot(sharded_site / "output"), snapshot(sharded_site / "cold")
+    assert sorted(built) == sorted(cold)
+    assert [p for p in cold if built[p] != cold[p]] == []
+    output = sharded_site / "output"
+    assert not any((output / name).exists() for name in planted)
+    assert not (output / "old").exists() and not (output / "events" / "gone").exists()
 
 
 def test_unchanged_pages_are_not_read_again_to_keep_their_shards(
