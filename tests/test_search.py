@@ -236,9 +236,24 @@ def test_a_site_whose_events_are_all_deleted_finds_nothing_without_errors(
 def test_the_index_loads_when_the_box_gets_the_focus_and_not_before(
     sharded_site: Path, tmp_path: Path, browser_context: object
 ) -> None:
+    _loads_on_focus(sharded_site / "output", WORDS[5], "e5", tmp_path, browser_context)
+
+
+@pytest.mark.browser
+def test_an_index_of_one_shard_loads_on_the_focus_too(
+    example_site: Path, tmp_path: Path, browser_context: object
+) -> None:
+    """With one shard nothing is merged, which is what loads the others on the focus."""
+    shards = json.loads((example_site / "pagefind" / "shards.json").read_text("utf-8"))
+    assert len(shards) == 1
+    _loads_on_focus(example_site, *_body_word(), tmp_path, browser_context)
+
+
+def _loads_on_focus(
+    output: Path, word: str, slug: str, tmp_path: Path, browser_context: object
+) -> None:
     """Nothing of the index is fetched for a page nobody searches; focusing the box
     fetches every shard's entry before a word is typed, and the search then finds."""
-    output = sharded_site / "output"
     shards = json.loads((output / "pagefind" / "shards.json").read_text("utf-8"))
     entries = {f"pagefind/{name}/pagefind-entry.json" for name in shards}
     with (
@@ -256,8 +271,8 @@ def test_the_index_loads_when_the_box_gets_the_focus_and_not_before(
             assert time.monotonic() < deadline, fetched
             page.wait_for_timeout(50)
         on_focus = {url.removeprefix(root) for url in fetched if "/pagefind/" in url}
-        page.get_by_role("searchbox", name="Search events").fill(WORDS[5])
-        page.locator(".search-results a[href$='/events/e5/']").wait_for(timeout=15_000)
+        page.get_by_role("searchbox", name="Search events").fill(word)
+        page.locator(f".search-results a[href$='/events/{slug}/']").wait_for(timeout=15_000)
     assert before == []
     assert entries <= on_focus and "pagefind/shards.json" in on_focus
     assert errors == []

@@ -30,9 +30,10 @@
         return import(paths[0] + "pagefind.js").then(function (module) {
           var options = { baseUrl: root.pathname };
           return module.options(options).then(function () {
-            return Promise.all(paths.slice(1).map(function (path) {
+            // init() starts loading the first shard's index now, not at the first search.
+            return Promise.all([module.init()].concat(paths.slice(1).map(function (path) {
               return module.mergeIndex(path, options);
-            }));
+            })));
           }).then(function () { return module; });
         });
       });
