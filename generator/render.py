@@ -648,15 +648,16 @@ def render_site(
             fingerprints = Fingerprints(site, timeline)
             fingerprints.hash_events(timeline.events)
             keeper = (fingerprints, reuse.usable(expected))
+    kinds = [job.subject[0] for job in jobs]
     if keeper is None or not keeper[1]:  # every page is rendered: so is every card
-        _cards_ahead(renderer, [job.subject[0] for job in jobs], workers)
+        _cards_ahead(renderer, kinds, workers)
     problems: dict[tuple[str, int, str], Diagnostic] = {}
     for batch, found, fresh, made in map_chunks(
         _render_chunk,
         (renderer, jobs, pages, keeper),
         range(len(jobs)),
         workers,
-        partial(_plan, [job.subject[0] for job in jobs]),
+        partial(_plan, kinds),
     ):
         # The workers have the cards made ahead (see _cards_ahead) by now, and this
         # process renders no page: let them go (120 MB at 100,000 events).
