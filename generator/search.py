@@ -43,14 +43,14 @@ SHARDS_FILE = "shards.json"  # the shard folders, first the one whose pagefind.j
 # of its list of pages.
 DIGEST_FILE = "pages.sha256"
 EVENT_FOLDER = "events"  # every HTML file below it is indexed
-# The pages a shard may hold, from a number of shards on: a shard's pages are what one
-# edited event re-indexes (Pagefind takes about a millisecond a page plus 10 ms a run),
-# and each shard adds two small files to the browser's first search and one request to
-# every search after. So a small site gets a few shards of at most 500 pages (a 1,000-event
-# site four), shards grow to 1,000 pages before there are more than 16, and to 2,000 before
-# there are more than 64 (Pagefind's peak is about 100 KB a page: 2,000 pages stay near
-# 200 MiB a run).
-SHARD_LIMITS = ((1, 500), (16, 1000), (64, 2000))
+# Pages in a shard: what one edited event re-indexes. Pagefind takes about a millisecond a
+# page plus 10 ms a run, so smaller shards cost a cold build little, but each adds two
+# small files to the browser's first search and one request to every search after.
+SHARD_SIZE = 1000
+# Shards the browser merges, unless shards would then hold more than LARGEST_SHARD pages:
+# Pagefind's peak is about 100 KB a page, so 2,000 pages stay near 200 MiB a run.
+MOST_SHARDS = 64
+LARGEST_SHARD = 2000
 TIMEOUT = 300  # seconds, per shard; 2,000 pages index in about two seconds
 # Pagefind runs at a time. One keeps about 1.3 cores busy: it reads and writes files on
 # one thread part of the time, which a second run fills.
@@ -80,7 +80,7 @@ def index_site(site: Path, previous: Path | None = None) -> None:
     index = site / INDEX_FOLDER
     # A site without events gets an empty list of shards (Pagefind refuses an empty
     # site), so its search box finds nothing instead of failing to load an index.
-    shards = split_into_shards(pages, SHARD_LIMITS) if pages else {}
+    shards = split_into_shards(pages, SHARD_SIZE) if pages else {}
     # The site may hold files of an earlier index (see output.Staging): they are hard
     # links into the previous output, so each is removed, never written into.
     for stale in index.glob("*") if index.is_dir() else ():
@@ -116,15 +116,13 @@ def event_pages(site: Path) -> list[str]:
 
 
 def split_into_shards(
-    pages: Sequence[str], limits: Sequence[tuple[int, int]]
+    pages: Sequence[str], size: int, most: int = MOST_SHARDS, largest: int = LARGEST_SHARD
 ) -> dict[str, list[str]]:
-    """{shard folder name: its pages}, empty ones left out, in the fewest buckets whose
-    biggest holds no more pages than ``limits`` allow that many buckets: ``limits`` holds
-    (from this many buckets on, at most this many pages), by number of buckets, the first
-    from 1.
+    """{shard folder name: its pages}, empty ones left out: no shard over ``size`` pages,
+    or, where that would take more than ``most`` shards, none over ``largest``.
 
-    The number of buckets is a power of two, so it only changes when the site about
-    doubles or halves; until then a page stays in its bucket."""
+    The number of buckets is the smallest power of two that fits every page, so it only
+    changes when the site about doubles or halves; until then a page stays in its bucket."""
     hashes = {
         page: int.from_bytes(hashlib.sha256(page.encode()).digest()[:8], "big") for page in pages
     }
@@ -134,7 +132,7 @@ def split_into_shards(
         for page in pages:
             shards.setdefault(hashes[page] % buckets, []).append(page)
         biggest = max(map(len, shards.values()), default=0)
-        if biggest <= [most for first, most in limits if first <= buckets][-1]:
+        if biggest <= size or (buckets >= most and biggest <= largest):
             return {str(number): shards[number] for number in sorted(shards)}
         buckets *= 2
 

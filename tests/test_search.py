@@ -53,15 +53,12 @@ def _body_word() -> tuple[str, str]:
     raise AssertionError("no event has a word of its own")
 
 
-THREE_PAGES = ((1, 3),)  # shards of at most three pages, however many
-
-
 @pytest.fixture
 def sharded_site(site: MakeSite, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Twelve events, each with a word of its own, built with an index of 3-page shards.
     On one worker, so the index is made in this process, where the tests' spies see it
     (``test_the_index_made_beside_the_exports_is_the_same`` covers the other way)."""
-    monkeypatch.setattr(search, "SHARD_LIMITS", THREE_PAGES)
+    monkeypatch.setattr(search, "SHARD_SIZE", 3)
     monkeypatch.setattr(cli, "default_workers", lambda: 1)
     events = {
         f"content/events/e{n}.md": event_file(
@@ -159,7 +156,7 @@ def test_a_word_of_an_event_in_a_merged_shard_lists_only_that_event(
     shards = json.loads((output / "pagefind" / "shards.json").read_text("utf-8"))
     assert len(shards) > 2
     pages = sorted(p.relative_to(output).as_posix() for p in output.glob("events/*/index.html"))
-    members = search.split_into_shards(pages, THREE_PAGES)[shards[-1]]  # merged, not the first
+    members = search.split_into_shards(pages, 3)[shards[-1]]  # merged, not the first
     slug = members[0].split("/")[1]
     word = WORDS[int(slug.removeprefix("e"))]
     with (
@@ -329,48 +326,35 @@ def test_only_event_pages_are_indexed(example_site: Path) -> None:
 
 def test_shards_hold_each_page_once_and_a_new_page_changes_one_shard() -> None:
     pages = [f"events/e{n}/index.html" for n in range(1000)]
-    shards = search.split_into_shards(pages, ((1, 100),))
+    shards = search.split_into_shards(pages, 100)
     assert all(len(members) <= 100 for members in shards.values())
     assert sorted(p for members in shards.values() for p in members) == sorted(pages)
     assert {int(name) for name in shards} <= set(range(16))  # 1,000 / 100 -> 16 buckets
-    grown = search.split_into_shards([*pages, "events/new/index.html"], ((1, 100),))
+    grown = search.split_into_shards([*pages, "events/new/index.html"], 100)
     changed = [name for name in grown if grown[name] != shards.get(name)]
     assert len(changed) == 1 and "events/new/index.html" in grown[changed[0]]
 
 
-def test_shards_grow_to_the_limit_of_their_number() -> None:
+def test_shards_hold_at_most_size_pages_until_there_are_most_of_them() -> None:
     pages = [f"events/e{n}/index.html" for n in range(1000)]
-
-    def sizes(limits: tuple[tuple[int, int], ...]) -> tuple[int, int]:
-        shards = search.split_into_shards(pages, limits)
-        return len(shards), max(map(len, shards.values()))
-
-    count, biggest = sizes(((1, 100),))
-    assert count == 16 and biggest <= 100
-    # From 4 buckets on, 400 pages may share one: 4 buckets of about 250, not 16.
-    count, biggest = sizes(((1, 100), (4, 400)))
-    assert count == 4 and biggest <= 400
-    # Limits that only start past the number needed do not apply.
-    assert sizes(((1, 100), (32, 400)))[0] == 16
-    # Two limits past each other: the second applies from its number of buckets on.
-    assert sizes(((1, 10), (8, 200), (16, 1000)))[0] == 8
-    assert search.split_into_shards([], ((1, 100),)) == {}
+    # Within ``most`` shards, none holds more than ``size`` pages...
+    assert max(map(len, search.split_into_shards(pages, 100, most=64).values())) <= 100
+    # ...beyond, the shards grow up to ``largest`` pages before there are more of them.
+    few = search.split_into_shards(pages, 100, most=4, largest=400)
+    assert len(few) == 4 and max(map(len, few.values())) <= 400
+    more = search.split_into_shards(pages, 100, most=2, largest=400)
+    assert len(more) == 4
+    assert search.split_into_shards([], 100) == {}
 
 
-@pytest.mark.parametrize(
-    ("events", "count", "largest"),
-    [(100, 1, 500), (1_000, 4, 500), (10_000, 16, 1000), (100_000, 64, 2000)],
-)
-def test_the_default_shards_at_the_sizes_of_the_benchmark(
-    events: int, count: int, largest: int
-) -> None:
-    """What one edit re-indexes and what the browser merges: a few shards of at most 500
-    pages for a small site, 16 of at most 1,000 at 10,000 events, 64 of at most 2,000 at
-    100,000."""
-    pages = [f"events/event-{n:06d}/index.html" for n in range(events)]
-    shards = search.split_into_shards(pages, search.SHARD_LIMITS)
-    assert len(shards) == count
-    assert max(map(len, shards.values())) <= largest
+def test_the_default_shards_of_ten_and_a_hundred_thousand_events() -> None:
+    """What one edit re-indexes and what the browser merges, at the sizes of the
+    benchmark: 16 shards of at most 1,000 pages, then 64 of at most 2,000."""
+    for events, count, largest in ((10_000, 16, 1000), (100_000, 64, 2000)):
+        pages = [f"events/event-{n:06d}/index.html" for n in range(events)]
+        shards = search.split_into_shards(pages, search.SHARD_SIZE)
+        assert len(shards) == count
+        assert max(map(len, shards.values())) <= largest
 
 
 def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
@@ -383,9 +367,7 @@ def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
     assert len(runs) == 1  # only the shard of e4
     shard = runs[0].name
     pages = sorted(p.name for p in (sharded_site / "output" / "events").iterdir())
-    members = search.split_into_shards([f"events/{p}/index.html" for p in pages], THREE_PAGES)[
-        shard
-    ]
+    members = search.split_into_shards([f"events/{p}/index.html" for p in pages], 3)[shard]
     assert "events/e4/index.html" in members
     runs.clear()
     _build(sharded_site, "cold")
@@ -510,7 +492,7 @@ def test_a_new_title_reindexes_only_its_shard_though_its_neighbours_pages_change
     for page, old in zip(neighbours, before, strict=True):
         assert b"Renamed four" in page.read_bytes() and b"Renamed four" not in old
     pages = [f"events/e{n}/index.html" for n in range(len(WORDS))]
-    shards = search.split_into_shards(pages, THREE_PAGES)
+    shards = search.split_into_shards(pages, 3)
     shard_of = {page: name for name, members in shards.items() for page in members}
     assert len({shard_of[f"events/e{n}/index.html"] for n in (3, 4, 5)}) > 1  # a real test
     assert [run.name for run in runs] == [shard_of["events/e4/index.html"]]
@@ -690,7 +672,7 @@ def test_after_a_failed_pagefind_run_no_other_starts(
     config = str(sharded_site / "timeline.toml")
     code = main(["build", "-q", "--config", config, "--output", str(sharded_site / "cold")])
     assert code == 1 and "made up for this test" in capsys.readouterr().err
-    shards = search.split_into_shards([f"events/e{n}/index.html" for n in range(12)], THREE_PAGES)
+    shards = search.split_into_shards([f"events/e{n}/index.html" for n in range(12)], 3)
     assert len(shards) >= 4 and sorted(started) == ["0", "1"]
     assert not (sharded_site / "cold").exists()
 
