@@ -652,6 +652,7 @@ def render_site(
     if keeper is None or not keeper[1]:  # every page is rendered: so is every card
         _cards_ahead(renderer, kinds, workers)
     problems: dict[tuple[str, int, str], Diagnostic] = {}
+    sink.prepare()  # the workers write into it
     for batch, found, fresh, made in map_chunks(
         _render_chunk,
         (renderer, jobs, pages, keeper),
