@@ -205,7 +205,7 @@ def _build(args: argparse.Namespace) -> int:
             # While the parent writes the exports, in a process of its own (one core);
             # the commit waits for it.
             assert staging is not None
-            index = functools.partial(index_site, previous=output)
+            index = functools.partial(index_site, previous=output, files=paths)
             staging.begin_finish(index, paths, INDEX_FOLDER, at_once=workers <= 1)
 
         # Handed over, not kept here, so that build() can let go of the files' bytes.

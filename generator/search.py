@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib.metadata import version
@@ -73,10 +73,14 @@ class SearchError(Exception):
     """The indexer could not run or failed; the message says why."""
 
 
-def index_site(site: Path, previous: Path | None = None) -> None:
+def index_site(
+    site: Path, previous: Path | None = None, files: Collection[str] | None = None
+) -> None:
     """Add the search index of the event pages of the built site in ``site``, reusing the
-    shards of ``previous`` (the output this build replaces) whose pages did not change."""
-    pages = event_pages(site)
+    shards of ``previous`` (the output this build replaces) whose pages did not change.
+    ``files`` are the site's files, when the caller knows them: else they are looked for
+    (a walk of every event's folder)."""
+    pages = event_pages(site) if files is None else event_pages_of(files)
     index = site / INDEX_FOLDER
     # A site without events gets an empty list of shards (Pagefind refuses an empty
     # site), so its search box finds nothing instead of failing to load an index.
@@ -89,18 +93,21 @@ def index_site(site: Path, previous: Path | None = None) -> None:
     index.mkdir(parents=True, exist_ok=True)
 
     failed = threading.Event()  # then the build fails: start no other run
+    kept = {name: _pages_kept(site, members, previous) for name, members in shards.items()}
 
     def make(name: str) -> None:
         if failed.is_set():
             return
         try:
-            _make_shard(site, shards[name], index / name, previous)
+            _make_shard(site, shards[name], index / name, previous, kept[name])
         except BaseException:
             failed.set()
             raise
 
+    # The shards with a page made anew first: those are the ones likely to be indexed,
+    # the long part, beside which the others are checked and hard-linked.
     with ThreadPoolExecutor(AT_ONCE) as runs:
-        for done in [runs.submit(make, name) for name in shards]:
+        for done in [runs.submit(make, name) for name in sorted(shards, key=kept.__getitem__)]:
             done.result()  # the first error, once the runs under way have ended
     (index / SHARDS_FILE).unlink(missing_ok=True)
     (index / SHARDS_FILE).write_text(json.dumps(list(shards)) + "\n", "utf-8")
@@ -112,7 +119,12 @@ def event_pages(site: Path) -> list[str]:
     if not folder.is_dir():
         return []
     found = walk_files(folder, f"{EVENT_FOLDER}/")
-    return sorted(path for path, entry in found if path.endswith(".html") and entry.is_file())
+    return event_pages_of(path for path, entry in found if entry.is_file())
+
+
+def event_pages_of(files: Iterable[str]) -> list[str]:
+    """The event pages among a site's ``files``, sorted: its HTML files below events/."""
+    return sorted(p for p in files if p.startswith(f"{EVENT_FOLDER}/") and p.endswith(".html"))
 
 
 def split_into_shards(
@@ -137,21 +149,25 @@ def split_into_shards(
         buckets *= 2
 
 
-def _make_shard(site: Path, pages: list[str], shard: Path, previous: Path | None) -> None:
+def _pages_kept(site: Path, pages: list[str], previous: Path | None) -> bool:
+    """Whether ``pages`` are the very files of the ``previous`` output (kept by the build,
+    as it keeps only what did not change)."""
+    return previous is not None and all(same_file(site / p, previous / p) for p in pages)
+
+
+def _make_shard(
+    site: Path, pages: list[str], shard: Path, previous: Path | None, kept: bool
+) -> None:
     """Index ``pages`` into ``shard``, or hard-link the shard of the ``previous`` output
-    when it was made from what the pages show now."""
+    when it was made from what the pages show now; ``kept`` says whether the pages are
+    the previous output's own files (``_pages_kept``)."""
     old = previous / INDEX_FOLDER / shard.name if previous is not None else None
     listed = _listing(pages)
     made_from = _made_from(old) if old is not None else None
     parts: dict[str, bytes] | None = None
-    if (
-        previous is not None
-        and made_from is not None
-        and made_from[1] == listed
-        and all(same_file(site / page, previous / page) for page in pages)
-    ):
-        # The pages are the very files the previous shard was made from (kept by the
-        # build, as it keeps only what did not change): no need to read them again.
+    if kept and made_from is not None and made_from[1] == listed:
+        # The pages are the very files the previous shard was made from: no need to read
+        # them again.
         digest = made_from[0]
     else:
         parts = _searched_parts(site, pages)

@@ -357,6 +357,20 @@ def test_the_default_shards_of_ten_and_a_hundred_thousand_events() -> None:
         assert max(map(len, shards.values())) <= largest
 
 
+@pytest.mark.parametrize("word", [1, 6, 11])
+def test_the_shard_of_an_edited_event_is_made_first(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch, word: int
+) -> None:
+    """Its Pagefind run is the long part: the shards left as they were are checked and
+    hard-linked after it starts, not before."""
+    monkeypatch.setattr(search, "AT_ONCE", 1)  # one at a time: the order is the order made
+    made = _calls(monkeypatch, "_make_shard", lambda site, pages, *_: pages)
+    edited = sharded_site / "content" / "events" / f"e{word}.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[word], "zircon"), "utf-8")
+    _build(sharded_site, "output")
+    assert len(made) > 2 and f"events/e{word}/index.html" in made[0]
+
+
 def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
     sharded_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
