@@ -319,10 +319,18 @@ class Staging:
             # the files written since are the build's own.
             if self._finishing is None:
                 self._remove_stale(paths, finish_keeps)
+            # A finish begun writes only into its folder: the files outside it are final,
+            # and listed while it runs.
+            begun = self._finishing[1] if self._finishing is not None else None
+            found = _files_but(self.folder, begun) if begun is not None else []
             self._wait()
             if finish is not None:
                 finish(self.folder)
-            self.fingerprint = _write_manifest(self.folder)
+            if begun is None:
+                found = _files(self.folder)
+            elif (self.folder / begun).is_dir():
+                found += _files(self.folder / begun, f"{begun}/")
+            self.fingerprint = _write_manifest(self.folder, found)
             _swap(self.folder, self.output, self.spare)
         except BaseException:
             self.discard()
@@ -463,11 +471,33 @@ def walk_files(folder: Path | str, prefix: str = "") -> Iterator[tuple[str, os.D
                 yield f"{prefix}{entry.name}", entry
 
 
-def _write_manifest(staging: Path) -> str:
-    """The list of every file the build wrote, so the next build knows what it owns.
-    Returns the folder's fingerprint, from the same walk: the swap only renames the
-    folder, so it is the output's after the swap."""
-    found = [(name, entry) for name, entry in walk_files(staging) if entry.is_file()]
+def _files(folder: Path | str, prefix: str = "") -> list[tuple[str, os.DirEntry[str]]]:
+    """``walk_files`` of the files alone, each with its ``stat`` read now (an entry keeps
+    it)."""
+    found = [(name, entry) for name, entry in walk_files(folder, prefix) if entry.is_file()]
+    for _, entry in found:
+        entry.stat()
+    return found
+
+
+def _files_but(folder: Path, left_out: str | None) -> list[tuple[str, os.DirEntry[str]]]:
+    """``_files`` of ``folder`` but those in its folder ``left_out``."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != left_out:
+                    found += _files(entry.path, f"{entry.name}/")
+            elif entry.is_file():
+                entry.stat()
+                found.append((entry.name, entry))
+    return found
+
+
+def _write_manifest(staging: Path, found: list[tuple[str, os.DirEntry[str]]]) -> str:
+    """The list of every file the build wrote (``found`` in ``staging``: see ``_files``),
+    so the next build knows what it owns. Returns the folder's fingerprint, from the same
+    entries: the swap only renames the folder, so it is the output's after the swap."""
     names = sorted(name for name, _ in found)
     (staging / MANIFEST).write_text("".join(f"{n}\n" for n in names), "utf-8")
     with os.scandir(staging) as entries:
