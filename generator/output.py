@@ -364,13 +364,14 @@ class Staging:
             begun[0].result()
 
     def discard(self) -> None:
-        """Remove the folder, or keep it as the spare: it is checked file by file. A
-        finish under way is let end first, as it writes into the folder."""
+        """Remove the folder, or keep it as the spare: it is checked file by file. The
+        spare's pruning and a finish under way are let end first, as they change the
+        folder."""
         if self.committed:
             return
-        with contextlib.suppress(Exception):  # the build failed already, and says why
-            self.prepare()
-            self._wait()
+        for wait in (self.prepare, self._wait):
+            with contextlib.suppress(Exception):  # the build failed already, and says why
+                wait()
         if self.spare is None or not _move_folder(self.folder, self.spare):
             shutil.rmtree(self.folder, ignore_errors=True)
 

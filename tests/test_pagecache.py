@@ -8,13 +8,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from generator import pagecache
+import generator.build
+from generator import output, pagecache
 from generator.cache import CACHE_DIR
 from generator.cli import SPARE_OUTPUT, main
 from generator.dates import parse_date
@@ -161,6 +163,32 @@ def test_a_planted_or_damaged_spare_changes_nothing(root: Path, tmp_path: Path) 
     (spare / "events" / "e6" / "index.html").unlink()
     write_files(spare, {"events/e5": "planted", "events/e6/index.html/x": "planted"})
     EDITS["title"](root)
+    build(root)
+    assert snapshot(root / "output") == cold(root, tmp_path)
+
+
+def test_a_failed_build_from_the_spare_leaves_the_output_and_the_next_build_whole(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spare is pruned in a process of its own from the start of the build (slowly
+    here): a build that stops before its pages, while that runs, lets it end before the
+    folder goes back to being the spare."""
+    prune = output._prune_spare
+
+    def slow(folder: Path, previous: Path) -> list[str]:
+        time.sleep(0.5)
+        return prune(folder, previous)
+
+    def stop(*_: object) -> None:
+        raise output.OutputError("stopped by this test")
+
+    monkeypatch.setattr(output, "_prune_spare", slow)
+    before = snapshot(root / "output")
+    EDITS["title"](root)
+    with monkeypatch.context() as stopped:
+        stopped.setattr(generator.build, "render_bodies", stop)
+        assert main(["build", "-q", "--config", str(root / "timeline.toml")]) == 1
+    assert snapshot(root / "output") == before
     build(root)
     assert snapshot(root / "output") == cold(root, tmp_path)
 
