@@ -481,7 +481,7 @@ def _files(folder: Path | str, prefix: str = "") -> list[tuple[str, os.DirEntry[
     return found
 
 
-def _files_but(folder: Path, left_out: str | None) -> list[tuple[str, os.DirEntry[str]]]:
+def _files_but(folder: Path, left_out: str) -> list[tuple[str, os.DirEntry[str]]]:
     """``_files`` of ``folder`` but those in its folder ``left_out``."""
     found = []
     with os.scandir(folder) as entries:
