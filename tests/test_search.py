@@ -6,6 +6,7 @@ as a cold build."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -467,6 +468,86 @@ def test_unchanged_pages_are_not_read_again_to_keep_their_shards(
     assert len(read) == 1 + len(shards)  # no previous output there: every shard is read
     reused, cold = snapshot(sharded_site / "output"), snapshot(sharded_site / "cold")
     assert [p for p in reused if reused[p] != cold[p]] == []
+
+
+def test_a_shard_made_again_keeps_the_fragments_of_the_pages_left_as_they_were(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pagefind is lent the previous shard's fragments: those of the pages that did not
+    change are the very files of the previous output (now the spare), one run made the
+    edited page's, and the one it replaces is gone."""
+    runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output)
+    before = {p.name: p.stat().st_ino for p in _shard_fragments(sharded_site / "output", "e4")}
+    edited = sharded_site / "content" / "events" / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _build(sharded_site, "output")
+    after = {p.name: p.stat().st_ino for p in _shard_fragments(sharded_site / "output", "e4")}
+    assert len(runs) == 1 and len(after) == len(before) > 1
+    kept = [name for name, inode in after.items() if before.get(name) == inode]
+    assert len(kept) == len(after) - 1  # all but the edited page's
+    spare = sharded_site / CACHE_DIR / SPARE_OUTPUT
+    assert all((spare / "pagefind").glob(f"*/fragment/{name}") for name in kept)
+    _build(sharded_site, "cold")
+    reused, cold = snapshot(sharded_site / "output"), snapshot(sharded_site / "cold")
+    assert sorted(reused) == sorted(cold)
+    assert [p for p in reused if reused[p] != cold[p]] == []
+
+
+@pytest.mark.parametrize("whose", ["a page of the shard", "a page of another shard"])
+def test_a_lent_fragment_named_like_a_new_one_is_found_and_the_shard_made_again(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch, whose: str
+) -> None:
+    """Should the edited page's new fragment be named like a lent fragment of another
+    page (its hash's first digits met by chance), Pagefind would keep the lent one: the
+    shard is made again from nothing, and the index is a cold build's."""
+    edited = sharded_site / "content" / "events" / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _build(sharded_site, "cold")  # the index as it must be
+    cold = sharded_site / "cold"
+    new_name = next(p.name for p in _shard_fragments(cold, "e4") if _url(p) == "/events/e4/")
+    previous = sharded_site / "output"
+    others = [p for p in _shard_fragments(previous, "e4") if _url(p) != "/events/e4/"]
+    if whose != "a page of the shard":
+        shard = _shard_fragments(previous, "e4")[0].parent
+        others = [p for p in previous.glob("pagefind/*/fragment/*") if p.parent != shard]
+    planted = _shard_fragments(previous, "e4")[0].parent / new_name
+    planted.write_bytes(others[0].read_bytes())  # the colliding name, another page's fragment
+    site = sharded_site / "site"
+    shutil.copytree(cold, site, ignore=shutil.ignore_patterns("pagefind"))
+    runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output.name)
+    search.index_site(site, previous)
+    assert len(runs) == 2 and runs[0] == runs[1]  # lent, then made again
+    assert snapshot(site / "pagefind") == snapshot(cold / "pagefind")
+
+
+def test_without_hard_links_the_shard_is_made_from_nothing(
+    sharded_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(source: object, target: object) -> None:
+        raise OSError("no hard links here")
+
+    edited = sharded_site / "content" / "events" / "e4.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _build(sharded_site, "cold")
+    site = sharded_site / "site"
+    shutil.copytree(sharded_site / "cold", site, ignore=shutil.ignore_patterns("pagefind"))
+    monkeypatch.setattr(search.os, "link", refuse)
+    search.index_site(site, sharded_site / "output")
+    assert snapshot(site / "pagefind") == snapshot(sharded_site / "cold" / "pagefind")
+
+
+def _shard_fragments(output: Path, event: str) -> list[Path]:
+    """The fragment files of the shard that holds ``event``'s page in ``output``."""
+    pages = sorted(f"events/{p.name}/index.html" for p in (output / "events").iterdir())
+    shards = search.split_into_shards(pages, search.SHARD_SIZE)
+    name = next(n for n, members in shards.items() if f"events/{event}/index.html" in members)
+    return sorted((output / "pagefind" / name / "fragment").iterdir())
+
+
+def _url(fragment: Path) -> str:
+    """The address of the page a fragment file shows."""
+    data = gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd")
+    return str(json.loads(data)["url"])
 
 
 def test_a_kept_shard_of_an_older_index_gets_its_list_of_pages_recorded(
