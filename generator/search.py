@@ -11,10 +11,12 @@ re-indexes the whole shard of the edited page, so the event pages are split into
 runs at a time; the browser merges them (``mergeIndex``). A page's shard is a hash of its
 path, so a new or edited event changes one shard, and a shard whose pages show Pagefind
 the same as those the previous output indexed is hard-linked from there instead of
-indexed again. What Pagefind is shown is the page without what follows its
-``data-pagefind-body`` element, when that part can hold nothing Pagefind reads
-(``searched_part``): a new title changes the links to the event from its neighbours and
-related events, which lie in other shards, but not what those shards index.
+indexed again, and one indexed again starts with the previous shard's fragments lent
+(``_lend_fragments``), so only the changed pages' are made. What Pagefind is shown is
+the page without what follows its ``data-pagefind-body`` element, when that part can hold
+nothing Pagefind reads (``searched_part``): a new title changes the links to the event
+from its neighbours and related events, which lie in other shards, but not what those
+shards index.
 """
 
 from __future__ import annotations
