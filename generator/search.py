@@ -12,7 +12,7 @@ runs at a time; the browser merges them (``mergeIndex``). A page's shard is a ha
 path, so a new or edited event changes one shard, and a shard whose pages show Pagefind
 the same as those the previous output indexed is hard-linked from there instead of
 indexed again, and one indexed again starts with the previous shard's fragments lent
-(``_lend_fragments``), so only the changed pages' are made. What Pagefind is shown is
+(see ``_index``), so only the changed pages' are made. What Pagefind is shown is
 the page without what follows its ``data-pagefind-body`` element, when that part can hold
 nothing Pagefind reads (``searched_part``): a new title changes the links to the event
 from its neighbours and related events, which lie in other shards, but not what those
@@ -273,13 +273,14 @@ def _element_end(page: bytes, start: int, name: bytes) -> int | None:
     return None
 
 
-def _reuse(old: Path, shard: Path) -> bool:
-    """Hard-link the previous output's shard; the files ``shard`` holds already are kept
-    where they are those very files."""
+def _reuse(old: Path, new: Path) -> bool:
+    """Hard-link the previous output's folder ``old`` (a shard, or its fragments) at
+    ``new``; whether it did. The files ``new`` holds already are kept where they are
+    those very files."""
     try:
-        shutil.copytree(old, shard, copy_function=_link, dirs_exist_ok=True)
-    except (OSError, shutil.Error):  # no previous shard, or a file system without links
-        _remove(shard)
+        shutil.copytree(old, new, copy_function=_link, dirs_exist_ok=True)
+    except (OSError, shutil.Error):  # nothing there, or a file system without links
+        _remove(new)
         return False
     return True
 
@@ -302,36 +303,20 @@ def _remove(path: Path) -> None:
 
 
 def _index(parts: Mapping[str, bytes], shard: Path, old: Path | None) -> None:
-    """Index ``parts`` into the empty folder ``shard``, with the fragments of ``old`` (the
-    same shard of the previous output) lent to the run (see ``_lend_fragments``)."""
-    lent = old is not None and _lend_fragments(old / FRAGMENT_FOLDER, shard / FRAGMENT_FOLDER)
+    """Index ``parts`` into the empty folder ``shard``, lent the fragments of ``old`` (the
+    same shard of the previous output).
+
+    Pagefind names a page's fragment (what a result shows of it) by a hash of what it
+    holds, and does not write a fragment whose file is there already: with the previous
+    shard's hard-linked in, it compresses and writes only the fragments of the pages that
+    changed. That compression (gzip's best level) was a third of the time of a run over a
+    1,000-page shard, and a fresh run deleted and created a thousand files. Pagefind
+    never opens a file it finds there, so the previous output's stay as they were."""
+    lent = old is not None and _reuse(old / FRAGMENT_FOLDER, shard / FRAGMENT_FOLDER)
     _run_pagefind(parts, shard)
     if lent and not _fragments_match(shard, parts):
         _remove(shard)  # made again from nothing: the slow way, never a wrong index
         _run_pagefind(parts, shard)
-
-
-def _lend_fragments(source: Path, target: Path) -> bool:
-    """Hard-link the fragment files of ``source`` into ``target``; whether it did.
-
-    Pagefind names a page's fragment (what a result shows of it) by a hash of what it
-    holds, and does not write a fragment whose file is there already: with the previous
-    shard's lent, it compresses and writes only the fragments of the pages that changed.
-    That compression (gzip's best level) was a third of the time of a run over a
-    1,000-page shard, and a fresh run deleted and created a thousand files. Pagefind
-    never opens a file it finds there, so the previous output's stay as they were."""
-    try:
-        names = [name for name in os.listdir(source) if name.endswith(_FRAGMENT_SUFFIX)]
-    except OSError:  # no fragments there
-        return False
-    try:
-        target.mkdir(parents=True)
-        for name in names:
-            os.link(source / name, target / name)
-    except OSError:  # a file system without hard links: the run makes them all
-        _remove(target)
-        return False
-    return True
 
 
 def _fragments_match(shard: Path, parts: Mapping[str, bytes]) -> bool:
