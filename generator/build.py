@@ -61,10 +61,13 @@ def read_entries(
     drafts: bool = False,
     workers: int = 1,
     cache: Cache | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> tuple[list[Event], list[Actor], list[Diagnostic]]:
     """Decode, split and validate every content file. A file whose bytes the cache has
-    seen without a problem is not read again: its entry comes from the cache."""
-    keys = {s.path: _entry_key(config, s) for s in sources.content} if cache else {}
+    seen without a problem is not read again: its entry comes from the cache. ``keys``
+    are the files' ``entry_keys``, if the caller has them."""
+    if keys is None:
+        keys = entry_keys(config, sources) if cache else {}
     held: dict[str, Entry] = _from_cache(cache, keys, entry_from_json) if cache else {}
     read: dict[str, tuple[Entry | None, list[Diagnostic]]] = {
         path: (entry, []) for path, entry in held.items() if entry.path == path
@@ -86,6 +89,12 @@ def read_entries(
         elif isinstance(entry, Actor):
             actors.append(entry)
     return events, actors, problems
+
+
+def entry_keys(config: Config, sources: Sources) -> dict[str, str]:
+    """Each content file's key, by path: a hash of everything its entry is read from
+    (the cache's key for it)."""
+    return {source.path: _entry_key(config, source) for source in sources.content}
 
 
 def _entry_key(config: Config, source: SourceFile) -> str:
@@ -235,8 +244,12 @@ def build(
     kept in memory (see output.py). ``reuse`` keeps unchanged pages (see pagecache.py).
     ``rendered`` is told the paths of the pages once they are all made without error,
     before the exports: the CLI starts the search index then."""
+    # An entry's key stands for its fields in its pages' fingerprints (see pagecache.py).
+    keys = entry_keys(config, sources) if cache or reuse else {}
+    if reuse is not None:
+        reuse.entries = keys
     with collector_paused():
-        events, actors, problems = read_entries(config, sources, drafts, workers, cache)
+        events, actors, problems = read_entries(config, sources, drafts, workers, cache, keys)
     # Parsed now, the content files' bytes are let go (unless the caller keeps them): they
     # are 300 MB at 100,000 events, and the render workers would start with a copy.
     sources = dataclasses.replace(sources, content=())

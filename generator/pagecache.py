@@ -5,10 +5,11 @@ A page's fingerprint is a hash of everything its template can show: the site-wid
 (generator source and library versions, the config, every template, and the site's
 counts when a template other than index.html shows them, see ``counts_shown``; the home
 page always hashes them) and the data its template receives (the job's context). Events
-are hashed with every field and the terms, neighbours and related events their card and
-page can show; terms with their name, profile and events (so a count is never stale).
-A missed input would be a wrong page, so each rule leans to hashing more: more pages
-rendered, never a stale one.
+are hashed with every field (the key of the file read, which stands for them all, and
+the summary) and the terms, neighbours and related events their card and page can show;
+terms with their name, profile and events (so a count is never stale). A missed input
+would be a wrong page, so each rule leans to hashing more: more pages rendered, never a
+stale one.
 A template that reads the whole ``timeline_links`` can show anything, so a site whose
 templates use it keeps no page.
 
@@ -52,12 +53,14 @@ class Unhashable(Exception):
 @dataclass
 class PageReuse:
     """The previous build's pages (path -> (fingerprint, notes)) and the files they could
-    link to (its pages and static files); this build's, filled in by ``render_site``."""
+    link to (its pages and static files); this build's, filled in by ``render_site``.
+    ``entries`` holds the key of each content file (``build.entry_keys``), by path."""
 
     previous: Mapping[str, tuple[str, Notes]] = field(default_factory=dict)
     previous_expected: frozenset[str] = frozenset()
     fresh: dict[str, tuple[str, Notes]] = field(default_factory=dict)
     expected: frozenset[str] = frozenset()
+    entries: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, record: object) -> PageReuse:
@@ -122,8 +125,9 @@ def site_counts(timeline: Timeline) -> tuple[int, int, int, int]:
 class Fingerprints:
     """Page fingerprints of one build; events, terms and actors are hashed once each."""
 
-    def __init__(self, site: str, timeline: Timeline) -> None:
+    def __init__(self, site: str, timeline: Timeline, entries: Mapping[str, str]) -> None:
         self.site = site
+        self.entries = entries
         self.counts = repr(site_counts(timeline))
         self.links = timeline.links
         self._memo: dict[int, bytes] = {}
@@ -206,7 +210,7 @@ class Fingerprints:
         if found is None:
             digest = hashlib.blake2b(type(value).__name__.encode(), digest_size=20)
             if isinstance(value, Event):
-                _hash_entry(digest, value)
+                self._entry(digest, value)
                 # card() shows an event with its links, wherever the event is listed
                 digest.update(self._object(self.links[value.slug]))
             elif isinstance(value, Term):
@@ -221,11 +225,23 @@ class Fingerprints:
                 for other, shared in value.related:
                     _text(digest, f"{self._label(other)} {shared}")
             else:
-                _hash_entry(digest, value)
+                self._entry(digest, value)
             found = digest.digest()
             self._memo[id(value)] = found
             self._keep.append(value)
         return found
+
+    def _entry(self, digest: Any, entry: Event | Actor) -> None:
+        """An event's or actor's fields: the key of the file it was read from stands for
+        every field read there, and the summary, which may come from the body's HTML, is
+        hashed too. Hashing the fields themselves was about half the time of hashing every
+        event (0.2 s at 10,000 events)."""
+        key = self.entries.get(entry.path)
+        if key is None:
+            _hash_entry(digest, entry)
+        else:
+            _text(digest, "read " + key)
+            _text(digest, entry.summary)
 
     def _label(self, event: Event) -> str:
         """What a page shows of a neighbouring or related event: its link and when."""

@@ -645,7 +645,7 @@ def render_site(
     if reuse is not None:
         site = site_fingerprint(config, sources, timeline)
         if site is not None:
-            fingerprints = Fingerprints(site, timeline)
+            fingerprints = Fingerprints(site, timeline, reuse.entries)
             fingerprints.hash_events(timeline.events)
             keeper = (fingerprints, reuse.usable(expected))
     kinds = [job.subject[0] for job in jobs]

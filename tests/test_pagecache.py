@@ -20,6 +20,7 @@ from generator import output, pagecache
 from generator.cache import CACHE_DIR
 from generator.cli import SPARE_OUTPUT, main
 from generator.dates import parse_date
+from generator.linking import link
 from generator.model import Event
 from generator.render import PageJob, SiteRenderer
 from tests.conftest import event_file, snapshot, write_files
@@ -274,3 +275,25 @@ def test_an_event_s_digest_holds_every_field_and_the_body() -> None:
         dataclasses.replace(base, tags=("x",)),
     ]
     assert len({digest(e) for e in variants}) == len(variants)
+
+
+def test_an_entry_s_key_stands_for_its_fields_and_the_summary_is_hashed_too() -> None:
+    """With the key of the file an event was read from, the key is hashed instead of the
+    fields it was read into (the same key, the same fields), and the summary beside it,
+    which may come from the body's HTML; without one, the fields are."""
+    event = Event(slug="a", title="A", date=parse_date("2023-10-07"), path="events/a.md")
+    timeline, _ = link([event], [])
+
+    def digest(entry: Event, entries: dict[str, str]) -> bytes:
+        return pagecache.Fingerprints("site", timeline, entries)._object(entry)
+
+    retitled = dataclasses.replace(event, title="B")
+    assert digest(retitled, {event.path: "k1"}) == digest(event, {event.path: "k1"})
+    variants = [
+        digest(event, {event.path: "k1"}),
+        digest(event, {event.path: "k2"}),
+        digest(dataclasses.replace(event, summary="x"), {event.path: "k1"}),
+        digest(event, {}),
+        digest(retitled, {}),
+    ]
+    assert len(set(variants)) == len(variants)
