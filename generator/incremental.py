@@ -399,7 +399,9 @@ class IncrementalBuilder:
                 missing.append(i)
         texts = [(e.body, e.path, e.body_line) for e in (state.docs[i].entry for i in missing) if e]
         bodies = [
-            b for chunk in map_chunks(markdown_chunk, None, texts, self.workers) for b in chunk
+            b
+            for chunk in map_chunks(markdown_chunk, state.config.unsafe_html, texts, self.workers)
+            for b in chunk
         ]
         result.update(zip(missing, bodies, strict=True))
         return result
@@ -429,9 +431,14 @@ class IncrementalBuilder:
         )
         if doc.shown is not None and doc.html == html and doc.body_problems == found:
             return set()  # read before and unchanged: keep the very same entry
-        (shown,) = with_summaries([entry], {path: html})
+        (shown,) = with_summaries([entry], {path: html}, {path: doc.body.summary})
         self._note(before, shown, found or doc.body_problems)
-        state.docs[i] = dataclasses.replace(doc, html=html, body_problems=found, shown=shown)
+        # The body's sanitised HTML is placed: it is not kept (links placed again later
+        # start from the HTML as rendered).
+        body = dataclasses.replace(doc.body, clean=None)
+        state.docs[i] = dataclasses.replace(
+            doc, body=body, html=html, body_problems=found, shown=shown
+        )
         changed = bodies.get(path) != html
         bodies[path] = html
         return {path} if changed else set()

@@ -30,7 +30,7 @@ import xml.etree.ElementTree as etree
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import cast
 from urllib.parse import unquote, urlsplit
@@ -51,7 +51,8 @@ EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
 # Part of the build cache's keys: raise it with every change that could change a body's HTML.
 # 2: smarty's patterns applied by _Typography. 3: placeholders hold the body's link mark.
 # 4: links from the site's root ("/x") made relative. 5: a folder's, to its index.html.
-MARKUP_REVISION = 5
+# 6: the summary kept beside the HTML.
+MARKUP_REVISION = 6
 _TOC_MARKER = "[TOC]"  # the toc extension's default
 SUMMARY_LENGTH = 300
 # Seconds one body's Markdown may take. A body of 2 MB (the largest file read) of plain
@@ -104,7 +105,7 @@ _SMARTY_TRIGGER = re.compile(r"['\"]|--|\.\.\.")
 @dataclass(frozen=True)
 class Body:
     """A body's HTML as Python-Markdown wrote it: not yet sanitised, its links to other
-    source files not yet placed. This is what the build cache keeps."""
+    source files not yet placed, and its summary. This is what the build cache keeps."""
 
     html: str
     links: tuple[tuple[str, str, int], ...] = ()  # (url as written, content path, line)
@@ -112,23 +113,33 @@ class Body:
     mark: str = ""  # in each placeholder of the body's links (see _PLACEHOLDER)
     # Stopped at MARKDOWN_SECONDS: never cached, since that depends on the machine.
     too_slow: bool = False
+    # Plain text of the first paragraph of the HTML as pages show it (``summary_from_html``
+    # of the sanitised HTML, unless the site allows raw HTML; placing the links changes no
+    # text): an entry's summary when it has none of its own. Plain text, escaped wherever
+    # it is shown, like the fields of an entry the cache gives back.
+    summary: str = ""
+    # The HTML sanitised, by the process that rendered it: never cached, since the cache's
+    # HTML is sanitised once read (a planted cache may hold anything).
+    clean: str | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> list[object]:
-        return [self.html, [list(link) for link in self.links], self.too_deep, self.mark]
+        links = [list(link) for link in self.links]
+        return [self.html, links, self.too_deep, self.mark, self.summary]
 
     @staticmethod
     def from_json(value: object) -> Body | None:
         """The body a cache entry holds, or None when the entry is not one."""
-        if not isinstance(value, list) or len(value) != 4:
+        if not isinstance(value, list) or len(value) != 5:
             return None
-        text, links, too_deep, mark = value
-        if not all(isinstance(v, t) for v, t in ((text, str), (too_deep, bool), (mark, str))):
+        text, links, too_deep, mark, summary = value
+        kinds = ((text, str), (too_deep, bool), (mark, str), (summary, str))
+        if not all(isinstance(v, t) for v, t in kinds):
             return None
         try:
             found = tuple((str(u), str(t), int(n)) for u, t, n in links)
         except (TypeError, ValueError):
             return None
-        return Body(text, found, too_deep, mark)
+        return Body(text, found, too_deep, mark, summary=summary)
 
 
 class _SourceLinks(Treeprocessor):
@@ -389,15 +400,21 @@ def link_mark(text: str) -> str:
 _converter: _Converter | None = None
 
 
-def render_markdown(text: str, source: str, first_line: int) -> Body:
-    """A body to HTML, links to other source files left as placeholders."""
+def render_markdown(text: str, source: str, first_line: int, unsafe_html: bool = False) -> Body:
+    """A body to HTML, links to other source files left as placeholders; with its summary
+    and, unless the site allows raw HTML, its HTML sanitised (``unsafe_html`` is the
+    site's setting)."""
     global _converter
     if _converter is None:
         _converter = _Converter()
     body = _converter.convert(text, source, first_line)
     if body.too_slow:
         _converter = None  # stopped anywhere: start the next body with a new one
-    return body
+    if not body.html:
+        return body
+    clean = None if unsafe_html else sanitize(body.html)
+    shown = body.html if clean is None else clean
+    return replace(body, summary=summary_from_html(shown), clean=clean)
 
 
 def place_links(
@@ -410,7 +427,7 @@ def place_links(
 ) -> tuple[str, list[Diagnostic]]:
     """The final HTML of a body: sanitised (unless the site allows raw HTML), each link to
     a source file pointing to its page. ``cleaned`` is the body's HTML sanitised already,
-    if it was (see ``sanitized``)."""
+    if it was (see ``sanitized``); else the body's own ``clean``, if it has one."""
     if body.too_deep:
         return "", [error(source, first_line, M.BODY_TOO_DEEP())]
     if body.too_slow:
@@ -429,7 +446,12 @@ def place_links(
         fragment = urlsplit(url).fragment
         return PAGE_ROOT + page + (f"#{fragment}" if fragment else "")
 
-    clean = body.html if unsafe_html else cleaned if cleaned is not None else sanitize(body.html)
+    if unsafe_html:
+        clean = body.html
+    elif cleaned is not None:
+        clean = cleaned
+    else:
+        clean = body.clean if body.clean is not None else sanitize(body.html)
     placed = _PLACEHOLDER.sub(place, clean) if body.links else clean
     return placed, problems
 
@@ -442,7 +464,7 @@ class MarkdownRenderer:
         self.unsafe_html = unsafe_html
 
     def render(self, text: str, source: str, first_line: int) -> tuple[str, list[Diagnostic]]:
-        body = render_markdown(text, source, first_line)
+        body = render_markdown(text, source, first_line, self.unsafe_html)
         return place_links(body, source, first_line, self.pages, self.unsafe_html)
 
 
