@@ -67,7 +67,7 @@ from generator.exports import whole_exports
 from generator.feeds import lazy_feeds
 from generator.linkcheck import Targets, broken_links, page_origins
 from generator.linking import Changed, LinkMemo, link, same_items
-from generator.markup import Body, place_links
+from generator.markup import Body, place_links, summary_from_html
 from generator.model import Actor, Event, EventLinks, Term, Timeline
 from generator.output import MemorySink
 from generator.pagecache import counts_shown, site_counts
@@ -399,9 +399,7 @@ class IncrementalBuilder:
                 missing.append(i)
         texts = [(e.body, e.path, e.body_line) for e in (state.docs[i].entry for i in missing) if e]
         bodies = [
-            b
-            for chunk in map_chunks(markdown_chunk, state.config.unsafe_html, texts, self.workers)
-            for b in chunk
+            b for chunk in map_chunks(markdown_chunk, None, texts, self.workers) for b in chunk
         ]
         result.update(zip(missing, bodies, strict=True))
         return result
@@ -431,14 +429,9 @@ class IncrementalBuilder:
         )
         if doc.shown is not None and doc.html == html and doc.body_problems == found:
             return set()  # read before and unchanged: keep the very same entry
-        (shown,) = with_summaries([entry], {path: html}, {path: doc.body.summary})
+        (shown,) = with_summaries([entry], {path: summary_from_html(html)})
         self._note(before, shown, found or doc.body_problems)
-        # The body's sanitised HTML is placed: it is not kept (links placed again later
-        # start from the HTML as rendered).
-        body = dataclasses.replace(doc.body, clean=None)
-        state.docs[i] = dataclasses.replace(
-            doc, body=body, html=html, body_problems=found, shown=shown
-        )
+        state.docs[i] = dataclasses.replace(doc, html=html, body_problems=found, shown=shown)
         changed = bodies.get(path) != html
         bodies[path] = html
         return {path} if changed else set()

@@ -30,7 +30,7 @@ import xml.etree.ElementTree as etree
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from itertools import islice
 from typing import cast
 from urllib.parse import unquote, urlsplit
@@ -113,14 +113,11 @@ class Body:
     mark: str = ""  # in each placeholder of the body's links (see _PLACEHOLDER)
     # Stopped at MARKDOWN_SECONDS: never cached, since that depends on the machine.
     too_slow: bool = False
-    # Plain text of the first paragraph of the HTML as pages show it (``summary_from_html``
-    # of the sanitised HTML, unless the site allows raw HTML; placing the links changes no
-    # text): an entry's summary when it has none of its own. Plain text, escaped wherever
-    # it is shown, like the fields of an entry the cache gives back.
+    # The summary of the body as pages show it (``summary_from_html`` of the final HTML,
+    # whose text placing the links does not change), kept by the cache with the HTML: an
+    # entry's summary when it has none of its own. Plain text, escaped wherever it is
+    # shown, like the fields of an entry the cache gives back.
     summary: str = ""
-    # The HTML sanitised, by the process that rendered it: never cached, since the cache's
-    # HTML is sanitised once read (a planted cache may hold anything).
-    clean: str | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> list[object]:
         links = [list(link) for link in self.links]
@@ -400,21 +397,15 @@ def link_mark(text: str) -> str:
 _converter: _Converter | None = None
 
 
-def render_markdown(text: str, source: str, first_line: int, unsafe_html: bool = False) -> Body:
-    """A body to HTML, links to other source files left as placeholders; with its summary
-    and, unless the site allows raw HTML, its HTML sanitised (``unsafe_html`` is the
-    site's setting)."""
+def render_markdown(text: str, source: str, first_line: int) -> Body:
+    """A body to HTML, links to other source files left as placeholders."""
     global _converter
     if _converter is None:
         _converter = _Converter()
     body = _converter.convert(text, source, first_line)
     if body.too_slow:
         _converter = None  # stopped anywhere: start the next body with a new one
-    if not body.html:
-        return body
-    clean = None if unsafe_html else sanitize(body.html)
-    shown = body.html if clean is None else clean
-    return replace(body, summary=summary_from_html(shown), clean=clean)
+    return body
 
 
 def place_links(
@@ -427,7 +418,7 @@ def place_links(
 ) -> tuple[str, list[Diagnostic]]:
     """The final HTML of a body: sanitised (unless the site allows raw HTML), each link to
     a source file pointing to its page. ``cleaned`` is the body's HTML sanitised already,
-    if it was (see ``sanitized``); else the body's own ``clean``, if it has one."""
+    if it was (see ``sanitized``)."""
     if body.too_deep:
         return "", [error(source, first_line, M.BODY_TOO_DEEP())]
     if body.too_slow:
@@ -446,12 +437,7 @@ def place_links(
         fragment = urlsplit(url).fragment
         return PAGE_ROOT + page + (f"#{fragment}" if fragment else "")
 
-    if unsafe_html:
-        clean = body.html
-    elif cleaned is not None:
-        clean = cleaned
-    else:
-        clean = body.clean if body.clean is not None else sanitize(body.html)
+    clean = body.html if unsafe_html else cleaned if cleaned is not None else sanitize(body.html)
     placed = _PLACEHOLDER.sub(place, clean) if body.links else clean
     return placed, problems
 
@@ -464,7 +450,7 @@ class MarkdownRenderer:
         self.unsafe_html = unsafe_html
 
     def render(self, text: str, source: str, first_line: int) -> tuple[str, list[Diagnostic]]:
-        body = render_markdown(text, source, first_line, self.unsafe_html)
+        body = render_markdown(text, source, first_line)
         return place_links(body, source, first_line, self.pages, self.unsafe_html)
 
 
