@@ -183,11 +183,10 @@ def render_bodies(
     entries: Sequence[Entry],
     cache: Cache | None = None,
     workers: int = 1,
-) -> tuple[dict[str, str], dict[str, str], list[Diagnostic]]:
-    """HTML of every event and actor body, and its summary (see ``Body``), by source
-    path. Markdown is rendered only for bodies the cache does not hold."""
-    unsafe = config.unsafe_html  # a key's too: the summary is of the HTML pages show
-    keys = {e.path: caching.key("body", e.path, e.body_line, e.body, unsafe) for e in entries}
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    """HTML of every event and actor body, by source path. Markdown is rendered only for
+    bodies the cache does not hold."""
+    keys = {e.path: caching.key("body", e.path, e.body_line, e.body) for e in entries}
     rendered = _from_cache(cache, keys, Body.from_json) if cache else {}
     missing = [(e.body, e.path, e.body_line) for e in entries if e.path not in rendered]
     targets = body_targets(entries)
@@ -199,38 +198,36 @@ def render_bodies(
         # Links are placed as each chunk comes, while the workers render the next ones.
         for path, body in bodies.items():
             clean = next(cleaned) if cleaned is not None else None
-            placed[path], found = place_links(body, path, lines[path], targets, unsafe, clean)
+            placed[path], found = place_links(
+                body, path, lines[path], targets, config.unsafe_html, clean
+            )
             problems.extend(found)
 
     # The cached bodies are all there at once: they are sanitised on every core, while
     # the links are placed.
-    if unsafe:
+    if config.unsafe_html:
         place(rendered)
     else:
         place(rendered, sanitized([body.html for body in rendered.values()], workers))
-    summaries = {path: body.summary for path, body in rendered.items()}
     del rendered  # each body's raw HTML goes once placed, not to hold both at once
     for fresh in _by_path(markdown_chunk, None, missing, [p for _, p, _ in missing], workers):
-        place(fresh)
-        made = {path: summary_from_html(placed[path]) for path in fresh}
-        summaries |= made
         if cache:  # a chunk at a time: the JSON of every body at once is 300 MB at 100,000
-            kept = {
-                keys[path]: dataclasses.replace(body, summary=made[path]).to_json()
-                for path, body in fresh.items()
-                if not body.too_slow
-            }
+            kept = {keys[path]: body.to_json() for path, body in fresh.items() if not body.too_slow}
             cache.put_many(kept)
-    return {e.path: placed[e.path] for e in entries}, summaries, problems
+        place(fresh)
+    return {e.path: placed[e.path] for e in entries}, problems
 
 
 def markdown_chunk(_: None, documents: Sequence[tuple[str, str, int]]) -> list[Body]:
     return [render_markdown(text, path, line) for text, path, line in documents]
 
 
-def with_summaries(entries: Sequence[Entry], summaries: Mapping[str, str]) -> list[Entry]:
-    """Entries without a summary take their body's (``summaries``, by source path)."""
-    return [e if e.summary else dataclasses.replace(e, summary=summaries[e.path]) for e in entries]
+def with_summaries(entries: Sequence[Entry], bodies: Mapping[str, str]) -> list[Entry]:
+    """Entries without a summary take their body's first paragraph."""
+    return [
+        e if e.summary else dataclasses.replace(e, summary=summary_from_html(bodies[e.path]))
+        for e in entries
+    ]
 
 
 def build(
@@ -259,10 +256,10 @@ def build(
     # The model lives to the end of the build: the collector's full passes leave it
     # alone (one pass over it took 2.7 s at 100,000 events).
     with collector_frozen():
-        bodies, summaries, found = render_bodies(config, [*events, *actors], cache, workers)
+        bodies, found = render_bodies(config, [*events, *actors], cache, workers)
         problems += found
         with collector_paused():
-            entries = with_summaries([*events, *actors], summaries)
+            entries = with_summaries([*events, *actors], bodies)
             timeline, found = link(
                 [e for e in entries if isinstance(e, Event)],
                 [a for a in entries if isinstance(a, Actor)],

@@ -1,14 +1,13 @@
 """The build cache: what a build made kept in ``.timeline-cache/`` for the next one: each
-content file's event or actor (read without problems), rendered Markdown with its summary,
-calendar entries, and the last build's page fingerprints (pagecache.py).
+content file's event or actor (read without problems), rendered Markdown, calendar entries,
+and the last build's page fingerprints (pagecache.py).
 
 Keys are hashes of everything a value depends on (the generator's version, the source path,
 the file's bytes or the body's text and line), so a stale entry can never be found, only
 left unused. Values are plain JSON, never pickles; entries are type-checked and bodies
-sanitised after they are read, and summaries are plain text, escaped wherever they are
-shown, so even a cache folder planted in a hostile repository cannot run code or inject
-script. Any problem with the cache file makes it an empty cache: deleting it only makes
-the next build slower.
+sanitised after they are read, so even a cache folder planted in a hostile repository
+cannot run code or inject script. Any problem with the cache file makes it an empty
+cache: deleting it only makes the next build slower.
 """
 
 from __future__ import annotations

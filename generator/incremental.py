@@ -67,7 +67,7 @@ from generator.exports import whole_exports
 from generator.feeds import lazy_feeds
 from generator.linkcheck import Targets, broken_links, page_origins
 from generator.linking import Changed, LinkMemo, link, same_items
-from generator.markup import Body, place_links, summary_from_html
+from generator.markup import Body, place_links
 from generator.model import Actor, Event, EventLinks, Term, Timeline
 from generator.output import MemorySink
 from generator.pagecache import counts_shown, site_counts
@@ -429,7 +429,7 @@ class IncrementalBuilder:
         )
         if doc.shown is not None and doc.html == html and doc.body_problems == found:
             return set()  # read before and unchanged: keep the very same entry
-        (shown,) = with_summaries([entry], {path: summary_from_html(html)})
+        (shown,) = with_summaries([entry], {path: html})
         self._note(before, shown, found or doc.body_problems)
         state.docs[i] = dataclasses.replace(doc, html=html, body_problems=found, shown=shown)
         changed = bodies.get(path) != html

@@ -51,8 +51,7 @@ EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
 # Part of the build cache's keys: raise it with every change that could change a body's HTML.
 # 2: smarty's patterns applied by _Typography. 3: placeholders hold the body's link mark.
 # 4: links from the site's root ("/x") made relative. 5: a folder's, to its index.html.
-# 6: the summary kept beside the HTML.
-MARKUP_REVISION = 6
+MARKUP_REVISION = 5
 _TOC_MARKER = "[TOC]"  # the toc extension's default
 SUMMARY_LENGTH = 300
 # Seconds one body's Markdown may take. A body of 2 MB (the largest file read) of plain
@@ -105,7 +104,7 @@ _SMARTY_TRIGGER = re.compile(r"['\"]|--|\.\.\.")
 @dataclass(frozen=True)
 class Body:
     """A body's HTML as Python-Markdown wrote it: not yet sanitised, its links to other
-    source files not yet placed, and its summary. This is what the build cache keeps."""
+    source files not yet placed. This is what the build cache keeps."""
 
     html: str
     links: tuple[tuple[str, str, int], ...] = ()  # (url as written, content path, line)
@@ -113,30 +112,23 @@ class Body:
     mark: str = ""  # in each placeholder of the body's links (see _PLACEHOLDER)
     # Stopped at MARKDOWN_SECONDS: never cached, since that depends on the machine.
     too_slow: bool = False
-    # The summary of the body as pages show it (``summary_from_html`` of the final HTML,
-    # whose text placing the links does not change), kept by the cache with the HTML: an
-    # entry's summary when it has none of its own. Plain text, escaped wherever it is
-    # shown, like the fields of an entry the cache gives back.
-    summary: str = ""
 
     def to_json(self) -> list[object]:
-        links = [list(link) for link in self.links]
-        return [self.html, links, self.too_deep, self.mark, self.summary]
+        return [self.html, [list(link) for link in self.links], self.too_deep, self.mark]
 
     @staticmethod
     def from_json(value: object) -> Body | None:
         """The body a cache entry holds, or None when the entry is not one."""
-        if not isinstance(value, list) or len(value) != 5:
+        if not isinstance(value, list) or len(value) != 4:
             return None
-        text, links, too_deep, mark, summary = value
-        kinds = ((text, str), (too_deep, bool), (mark, str), (summary, str))
-        if not all(isinstance(v, t) for v, t in kinds):
+        text, links, too_deep, mark = value
+        if not all(isinstance(v, t) for v, t in ((text, str), (too_deep, bool), (mark, str))):
             return None
         try:
             found = tuple((str(u), str(t), int(n)) for u, t, n in links)
         except (TypeError, ValueError):
             return None
-        return Body(text, found, too_deep, mark, summary=summary)
+        return Body(text, found, too_deep, mark)
 
 
 class _SourceLinks(Treeprocessor):
