@@ -53,14 +53,12 @@ class Unhashable(Exception):
 @dataclass
 class PageReuse:
     """The previous build's pages (path -> (fingerprint, notes)) and the files they could
-    link to (its pages and static files); this build's, filled in by ``render_site``.
-    ``entries`` holds the key of each content file (``build.entry_keys``), by path."""
+    link to (its pages and static files); this build's, filled in by ``render_site``."""
 
     previous: Mapping[str, tuple[str, Notes]] = field(default_factory=dict)
     previous_expected: frozenset[str] = frozenset()
     fresh: dict[str, tuple[str, Notes]] = field(default_factory=dict)
     expected: frozenset[str] = frozenset()
-    entries: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, record: object) -> PageReuse:

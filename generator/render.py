@@ -625,13 +625,16 @@ def render_site(
     sink: PageSink,
     workers: int = 1,
     reuse: PageReuse | None = None,
+    keys: Mapping[str, str] | None = None,
     cards: dict[str, dict[tuple[str, int], Markup]] | None = None,
 ) -> tuple[BuiltPages, list[Diagnostic]]:
     """Every page of the site and its static files, handed to ``sink`` by the process
     that made them, with the template errors found. With ``reuse``, the pages whose
     fingerprint is that of the previous build are kept from ``sink``'s previous output,
-    and every page's fingerprint is put in ``reuse.fresh``. The cards rendered go into
-    ``cards`` if it is given (for the dev server's later builds)."""
+    and every page's fingerprint is put in ``reuse.fresh``; ``keys`` are the content
+    files' keys (``build.entry_keys``), which the fingerprints hash for the entries read
+    from them. The cards rendered go into ``cards`` if it is given (for the dev server's
+    later builds)."""
     renderer = SiteRenderer(config, sources, timeline, bodies)
     renderer.made = [] if cards is not None else None
     jobs = list(renderer.jobs())
@@ -645,7 +648,7 @@ def render_site(
     if reuse is not None:
         site = site_fingerprint(config, sources, timeline)
         if site is not None:
-            fingerprints = Fingerprints(site, timeline, reuse.entries)
+            fingerprints = Fingerprints(site, timeline, keys or {})
             fingerprints.hash_events(timeline.events)
             keeper = (fingerprints, reuse.usable(expected))
     kinds = [job.subject[0] for job in jobs]
