@@ -6,7 +6,6 @@ as a cold build."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import shutil
@@ -83,6 +82,13 @@ def _calls(monkeypatch: pytest.MonkeyPatch, name: str, what: Callable[..., Any])
 
     monkeypatch.setattr(search, name, counted)
     return calls
+
+
+def _edit_event(site: Path, n: int) -> Path:
+    """Replace event ``n``'s own word in its file with "zircon"; the file."""
+    edited = site / "content" / "events" / f"e{n}.md"
+    edited.write_text(edited.read_text("utf-8").replace(WORDS[n], "zircon"), "utf-8")
+    return edited
 
 
 def _build(root: Path, output: str) -> None:
@@ -366,8 +372,7 @@ def test_the_shard_of_an_edited_event_is_made_first(
     hard-linked after it starts, not before."""
     monkeypatch.setattr(search, "AT_ONCE", 1)  # one at a time: the order is the order made
     made = _calls(monkeypatch, "_make_shard", lambda site, pages, *_: pages)
-    edited = sharded_site / "content" / "events" / f"e{word}.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[word], "zircon"), "utf-8")
+    _edit_event(sharded_site, word)
     _build(sharded_site, "output")
     assert len(made) > 2 and f"events/e{word}/index.html" in made[0]
 
@@ -376,8 +381,7 @@ def test_a_rebuild_reindexes_only_the_edited_shard_and_equals_a_cold_build(
     sharded_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output)
-    edited = sharded_site / "content" / "events" / "e4.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _edit_event(sharded_site, 4)
     _build(sharded_site, "output")
     assert len(runs) == 1  # only the shard of e4
     shard = runs[0].name
@@ -402,8 +406,7 @@ def test_the_index_made_beside_the_exports_is_the_same(
     monkeypatch.setattr(cli, "default_workers", lambda: 2)
     runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output)
     events = sharded_site / "content" / "events"
-    edited = events / "e4.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _edit_event(sharded_site, 4)
     _build(sharded_site, "output")
     (events / "e7.md").unlink()
     _build(sharded_site, "output")
@@ -439,8 +442,7 @@ def test_what_a_spare_holds_besides_the_build_goes_at_the_top_and_below(
         (spare / name).write_text("planted", "utf-8")
     (spare / "timeline.json").unlink()
     (spare / "timeline.json").write_text("planted", "utf-8")
-    edited = events / "e5.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[5], "zircon"), "utf-8")
+    _edit_event(sharded_site, 5)
     _build(sharded_site, "output")
     _build(sharded_site, "cold")
     built, cold = snapshot(sharded_site / "output"), snapshot(sharded_site / "cold")
@@ -457,8 +459,7 @@ def test_unchanged_pages_are_not_read_again_to_keep_their_shards(
     """A shard whose pages are the very files its index was made from (the build kept
     them) is kept without reading them; only the edited event's shard is read."""
     read = _calls(monkeypatch, "_searched_parts", lambda site, pages: pages)
-    edited = sharded_site / "content" / "events" / "e4.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _edit_event(sharded_site, 4)
     _build(sharded_site, "output")
     assert [pages for pages in read if "events/e4/index.html" in pages] == read
     assert len(read) == 1
@@ -478,8 +479,7 @@ def test_a_shard_made_again_keeps_the_fragments_of_the_pages_left_as_they_were(
     edited page's, and the one it replaces is gone."""
     runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output)
     before = {p.name: p.stat().st_ino for p in _shard_fragments(sharded_site / "output", "e4")}
-    edited = sharded_site / "content" / "events" / "e4.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _edit_event(sharded_site, 4)
     _build(sharded_site, "output")
     after = {p.name: p.stat().st_ino for p in _shard_fragments(sharded_site / "output", "e4")}
     assert len(runs) == 1 and len(after) == len(before) > 1
@@ -500,8 +500,7 @@ def test_a_lent_fragment_named_like_a_new_one_is_found_and_the_shard_made_again(
     """Should the edited page's new fragment be named like a lent fragment of another
     page (its hash's first digits met by chance), Pagefind would keep the lent one: the
     shard is made again from nothing, and the index is a cold build's."""
-    edited = sharded_site / "content" / "events" / "e4.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _edit_event(sharded_site, 4)
     _build(sharded_site, "cold")  # the index as it must be
     cold = sharded_site / "cold"
     new_name = next(p.name for p in _shard_fragments(cold, "e4") if _url(p) == "/events/e4/")
@@ -526,8 +525,7 @@ def test_without_hard_links_the_shard_is_made_from_nothing(
     def refuse(source: object, target: object) -> None:
         raise OSError("no hard links here")
 
-    edited = sharded_site / "content" / "events" / "e4.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _edit_event(sharded_site, 4)
     _build(sharded_site, "cold")
     site = sharded_site / "site"
     shutil.copytree(sharded_site / "cold", site, ignore=shutil.ignore_patterns("pagefind"))
@@ -546,8 +544,7 @@ def _shard_fragments(output: Path, event: str) -> list[Path]:
 
 def _url(fragment: Path) -> str:
     """The address of the page a fragment file shows."""
-    data = gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd")
-    return str(json.loads(data)["url"])
+    return str(json.loads(search._unpacked(fragment))["url"])
 
 
 def test_a_kept_shard_of_an_older_index_gets_its_list_of_pages_recorded(
@@ -561,8 +558,7 @@ def test_a_kept_shard_of_an_older_index_gets_its_list_of_pages_recorded(
         digest_file.unlink()
         digest_file.write_text(first + "\n", "utf-8")
     runs = _calls(monkeypatch, "_run_pagefind", lambda parts, output: output)
-    edited = sharded_site / "content" / "events" / "e4.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    edited = _edit_event(sharded_site, 4)
     _build(sharded_site, "output")
     assert len(runs) == 1
     assert {len(f.read_text("utf-8").splitlines()) for f in index.glob("*/pages.sha256")} == {2}
@@ -738,8 +734,7 @@ def test_without_room_anywhere_the_build_fails_and_says_so(
     full.write_text("", "utf-8")
     monkeypatch.setattr(search, "_scratch_folders", lambda: [str(full)])
     before = snapshot(sharded_site / "output")
-    edited = sharded_site / "content" / "events" / "e4.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _edit_event(sharded_site, 4)
     config = str(sharded_site / "timeline.toml")
     code = main(["build", "-q", "--config", config, "--output", str(sharded_site / "output")])
     err = capsys.readouterr().err
@@ -793,8 +788,7 @@ def test_turning_search_off_drops_the_index_the_spare_still_holds(
 ) -> None:
     """The third build starts from the spare (the first build's output), whose index files
     are the very files of the second's: with search off they must go all the same."""
-    edited = sharded_site / "content" / "events" / "e4.md"
-    edited.write_text(edited.read_text("utf-8").replace(WORDS[4], "zircon"), "utf-8")
+    _edit_event(sharded_site, 4)
     _build(sharded_site, "output")
     config = sharded_site / "timeline.toml"
     config.write_text(config.read_text("utf-8") + "search = false\n", "utf-8")
