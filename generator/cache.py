@@ -8,6 +8,11 @@ left unused. Values are plain JSON, never pickles; entries are type-checked and 
 sanitised after they are read, so even a cache folder planted in a hostile repository
 cannot run code or inject script. Any problem with the cache file makes it an empty
 cache: deleting it only makes the next build slower.
+
+A stale entry is never found, but it stays until the cache is pruned: after a build, once
+the cache holds more than twice the entries that build read or wrote (plus a margin), the
+others go and the file is compacted. So the cache stays within about twice what the site
+needs, through edits, deleted files and new generator versions, and pruning is rare.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
+from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -30,6 +36,8 @@ CACHE_DIR = ".timeline-cache"
 _FILE = "cache.sqlite"
 _PAGES = "last-pages"  # the last build's page fingerprints (pagecache.py)
 _SCHEMA = "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+# Below this many stale entries, pruning is not worth a pass over the cache.
+_PRUNE_MARGIN = 1000
 # Rendered HTML changes when timeline, its Markdown set-up or Python-Markdown changes.
 _SALT = f"timeline {__version__}; markup {MARKUP_REVISION}; markdown {markdown.__version__}"
 
@@ -63,6 +71,10 @@ class Cache:
 
     def __init__(self, folder: Path | None) -> None:
         self.db: sqlite3.Connection | None = None
+        # hash() of every key read or written since the cache was opened: the entries a
+        # prune keeps. Eight bytes each, not the keys, which would hold 30 MB at 100,000
+        # events after the build has let them go. A collision only keeps a stale entry.
+        self._used = array("q")
         if folder is None:
             return
         try:
@@ -83,6 +95,7 @@ class Cache:
                 marks = ",".join("?" * len(chunk))
                 query = f"SELECT key, value FROM cache WHERE key IN ({marks})"
                 for k, value in self.db.execute(query, chunk):
+                    self._used.append(hash(k))
                     with contextlib.suppress(ValueError):
                         found[k] = json.loads(value)
         except sqlite3.Error:
@@ -93,6 +106,7 @@ class Cache:
         if self.db is None or not items:
             return
         rows = [(k, json.dumps(v, ensure_ascii=False)) for k, v in items.items()]
+        self._used.extend(hash(k) for k in items)
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?)", rows)
@@ -115,6 +129,29 @@ class Cache:
         """Note a build's inputs, the state it left the output in (its
         ``folder_fingerprint``) and what ``pages`` says of its pages."""
         self.put_many({"last-build": [inputs, output_state], _PAGES: [output_state, pages]})
+
+    def prune(self) -> int:
+        """Delete the entries not read or written since the cache was opened, if there are
+        more of them than of the others (and over ``_PRUNE_MARGIN``), and compact the file.
+        Call it after a whole build, which reads or writes every entry it needs. Returns
+        the number of entries deleted."""
+        if self.db is None:
+            return 0
+        try:
+            (count,) = self.db.execute("SELECT COUNT(*) FROM cache").fetchone()
+            if count <= 2 * len(self._used) + _PRUNE_MARGIN:
+                return 0
+            used = set(self._used)
+            # Asked row by row, not by listing the keys: 580,000 of them are 50 MB.
+            self.db.create_function("used", 1, lambda k: hash(k) in used, deterministic=True)
+            with self.db:  # one transaction, rolled back on an error
+                self.db.execute("BEGIN")
+                deleted: int = self.db.execute("DELETE FROM cache WHERE NOT used(key)").rowcount
+        except sqlite3.Error:
+            return 0
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("VACUUM")  # gives the space back: a DELETE only frees pages
+        return deleted
 
     def close(self) -> None:
         if self.db is not None:

@@ -227,6 +227,7 @@ def _build(args: argparse.Namespace) -> int:
         with collector_frozen():
             if not has_errors(problems):
                 cache.record(inputs, write_site(output, result.pages), reuse.record())
+                cache.prune()
     except (OutputError, SearchError) as exc:
         problems.append(error(config.output_dir, 0, str(exc)))
     finally:

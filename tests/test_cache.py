@@ -225,3 +225,58 @@ EVENT = entry_to_json(
 def test_a_planted_entry_is_no_entry(planted: object) -> None:
     assert entry_from_json(EVENT) is not None
     assert entry_from_json(planted) is None
+
+
+def _keys(root: Path) -> set[str]:
+    with sqlite3.connect(root / ".timeline-cache" / "cache.sqlite") as db:
+        return {k for (k,) in db.execute("SELECT key FROM cache")}
+
+
+def test_prune_keeps_what_was_read_or_written_once_the_rest_outnumber_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("generator.cache._PRUNE_MARGIN", 0)
+    first = Cache(tmp_path)
+    first.put_many({f"old{i}": i for i in range(10)})
+    first.close()
+    cache = Cache(tmp_path)
+    assert cache.get_many(["old1", "old2", "missing"]) == {"old1": 1, "old2": 2}
+    cache.put_many({"new": "n"})
+    cache.get_many(["old3", "old4", "old5"])
+    assert cache.prune() == 0  # 11 entries, 6 used: the 5 others do not outnumber them
+    cache.close()
+    cache = Cache(tmp_path)
+    cache.get_many(["old1", "new"])
+    assert cache.prune() == 9  # 11 > 2 * 2 used: all but those two go
+    cache.close()
+    assert Cache(tmp_path).get_many([f"old{i}" for i in range(10)] + ["new"]) == {
+        "old1": 1,
+        "new": "n",
+    }
+
+
+def test_a_build_prunes_a_cache_grown_stale_to_what_a_cold_build_keeps(
+    basic: Path, tmp_path: Path
+) -> None:
+    build(basic)
+    before = (basic / ".timeline-cache" / "cache.sqlite").stat().st_size
+    junk = Cache(basic / ".timeline-cache")
+    junk.put_many({f"stale{i}": "x" * 1000 for i in range(900)})
+    junk.close()
+    # Stale entries of the site's own, too: an event edited since.
+    write_files(basic, {"content/events/moon.md": "---\ntitle: Moon\ndate: 1969-07-20\n---\nA\n"})
+    build(basic)
+    assert len(_keys(basic)) > 900  # stale, but within the margin: kept for now
+    write_files(basic, {"content/events/moon.md": "---\ntitle: Moon\ndate: 1969-07-20\n---\nB\n"})
+    junk = Cache(basic / ".timeline-cache")
+    junk.put_many({f"more{i}": "x" * 1000 for i in range(3000)})
+    junk.close()
+    build(basic)
+    # Exactly what a cold build of the same files keeps, nothing stale, and the space given back.
+    fresh = tmp_path / "cold"
+    cold(basic, tmp_path)
+    assert _keys(basic) == _keys(fresh)
+    assert (basic / ".timeline-cache" / "cache.sqlite").stat().st_size <= before + 8192
+    assert snapshot(basic / "output") == snapshot(fresh / "output")
+    # And the entries kept are found: an unchanged site is not rebuilt.
+    assert build(basic).startswith("Nothing changed")
