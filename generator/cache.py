@@ -131,8 +131,8 @@ class Cache:
         self.put_many({"last-build": [inputs, output_state], _PAGES: [output_state, pages]})
 
     def prune(self) -> int:
-        """Delete the entries not read or written since the cache was opened, if there are
-        more of them than of the others (and over ``_PRUNE_MARGIN``), and compact the file.
+        """Delete the entries not read or written since the cache was opened, if they
+        outnumber the others by more than ``_PRUNE_MARGIN``, and compact the file.
         Call it after a whole build, which reads or writes every entry it needs. Returns
         the number of entries deleted."""
         if self.db is None:
