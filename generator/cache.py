@@ -42,6 +42,17 @@ _PRUNE_MARGIN = 1000
 _SALT = f"timeline {__version__}; markup {MARKUP_REVISION}; markdown {markdown.__version__}"
 
 
+def linked_path(folder: Path) -> Path | None:
+    """The cache folder, or a file of its database, if it is a symbolic link (planted by
+    a cloned repository): the build must not follow it, since it writes and moves folders
+    there. SQLite follows links to the database and its journals."""
+    names = ("", _FILE, *(f"{_FILE}-{end}" for end in ("journal", "wal", "shm")))
+    for path in (folder / name if name else folder for name in names):
+        if path.is_symlink():
+            return path
+    return None
+
+
 def key(*parts: str | int) -> str:
     digest = hashlib.blake2b(_SALT.encode(), digest_size=20)
     for part in parts:

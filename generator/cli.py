@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from generator import __version__
 from generator import messages as M
-from generator.cache import CACHE_DIR, Cache, inputs_fingerprint
+from generator.cache import CACHE_DIR, Cache, inputs_fingerprint, linked_path
 from generator.config import CONFIG_NAME, Config, base_url_ok, parse_config, with_overrides
-from generator.diagnostics import Diagnostic, Severity, error, has_errors
+from generator.diagnostics import Diagnostic, Severity, error, has_errors, warning
 from generator.output import OutputError, Staging, check_output_folder, write_site
 from generator.parallel import Background, collector_frozen, default_workers
 from generator.search import INDEX_FOLDER, SearchError, index_site
@@ -181,7 +181,14 @@ def _build(args: argparse.Namespace) -> int:
     if has_errors(problems):
         return _failed(args, root, problems)
     problems += found
-    cache = Cache(root / CACHE_DIR)
+    # A cache folder that is a link (a cloned repository may hold one) is not followed:
+    # the build would write its cache and move the old output wherever it leads.
+    folder: Path | None = root / CACHE_DIR
+    linked = linked_path(root / CACHE_DIR)
+    if linked is not None:
+        problems.append(warning(linked.relative_to(root).as_posix(), 0, M.CACHE_LINK()))
+        folder = None
+    cache = Cache(folder)
     staging: Staging | None = None
     try:
         inputs = inputs_fingerprint(config, sources, args.drafts)
@@ -198,7 +205,7 @@ def _build(args: argparse.Namespace) -> int:
         # Pages are kept from the output only as the last build left it.
         reuse = PageReuse.load(cache.pages(output_state))
         # The workers write the pages here as they render them.
-        staging = Staging(output, root / CACHE_DIR / SPARE_OUTPUT)
+        staging = Staging(output, folder / SPARE_OUTPUT if folder else None)
         workers = default_workers()
 
         def start_index(paths: Collection[str]) -> None:

@@ -257,6 +257,11 @@ SEARCH_NO_ROOM = Message(
     "the temporary folder (TMPDIR)",
 )
 OUTPUT_ESCAPE = Message("output-escape", "refusing to write {path}: outside the output folder")
+CACHE_LINK = Message(
+    "cache-link",
+    "this is a symbolic link, which the build does not follow (it would write where the "
+    "link leads), so it built without its cache; delete it to let the build make its own",
+)
 
 # Configuration --------------------------------------------------------------------------
 CONFIG_TOML = Message("config-toml", "invalid TOML: {problem}")

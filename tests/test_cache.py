@@ -280,3 +280,37 @@ def test_a_build_prunes_a_cache_grown_stale_to_what_a_cold_build_keeps(
     assert snapshot(basic / "output") == snapshot(fresh / "output")
     # And the entries kept are found: an unchanged site is not rebuilt.
     assert build(basic).startswith("Nothing changed")
+
+
+@pytest.mark.parametrize(
+    ("link", "warned"),
+    [
+        (".timeline-cache", True),
+        (".timeline-cache/cache.sqlite", True),
+        (".timeline-cache/cache.sqlite-journal", True),
+        (".timeline-cache/cache.sqlite-wal", True),
+        (".timeline-cache/spare-output", False),  # never used: a link is not a folder
+    ],
+)
+def test_a_planted_link_in_the_cache_is_not_followed(
+    basic: Path, tmp_path: Path, link: str, warned: bool
+) -> None:
+    """A cloned repository can hold links where the build keeps its cache and the output
+    it replaces: the build must write nothing, and delete nothing, where they lead."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("mine")
+    (outside / "spare-output").mkdir()  # what a followed link to the folder would reuse
+    (outside / "spare-output" / "index.html").write_text("mine too")
+    (basic / link).parent.mkdir(parents=True, exist_ok=True)
+    target = outside if link in (".timeline-cache", ".timeline-cache/spare-output") else None
+    (basic / link).symlink_to(target or outside / "made-by-sqlite")
+    before = snapshot(outside)
+    for body in ("A", "B"):
+        write_files(basic, {"content/events/moon.md": f"---\ntitle: M\ndate: 1969\n---\n{body}\n"})
+        result = run_cli("build", cwd=basic)
+        assert result.code == 0, result.err
+        assert (f"{link}: warning: this is a symbolic link" in result.err) is warned
+    assert snapshot(outside) == before
+    assert sorted(p.name for p in outside.iterdir()) == ["precious.txt", "spare-output"]
+    assert snapshot(basic / "output") == cold(basic, tmp_path)
