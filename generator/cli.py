@@ -170,6 +170,7 @@ def _build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     root, config, problems = load_config(args)
     output = root / config.output_dir
+    problems += _output_leaves_site(args, root, config)
     if has_errors(problems):
         return _failed(args, root, problems)
     # The output folder is checked (a walk of every file) in another process while this
@@ -256,6 +257,18 @@ def _build(args: argparse.Namespace) -> int:
     )
     _export_notes(args, config, result)
     return OK
+
+
+def _output_leaves_site(args: argparse.Namespace, root: Path, config: Config) -> list[Diagnostic]:
+    """``output_dir`` is a path inside the site (config.py checks it), but a symbolic link
+    on its way can lead elsewhere: a cloned repository could then have the build make and
+    fill folders anywhere. ``--output`` may name any folder: the author chose it."""
+    if args.output:
+        return []
+    out = (root / config.output_dir).resolve()
+    if out == root or root in out.parents:  # the site itself is refused later, and why
+        return []
+    return [error(config.output_dir, 0, M.OUTPUT_LINK(target=out))]
 
 
 def output_checked(checking: Background[str], config: Config) -> tuple[str, list[Diagnostic]]:

@@ -220,6 +220,11 @@ OUTPUT_OVERLAPS = Message(
     "output-overlaps",
     "the output folder {output} overlaps the {name} folder {folder}; choose another output_dir",
 )
+OUTPUT_LINK = Message(
+    "output-link",
+    "the output folder leads out of the site through a symbolic link, to {target}; remove "
+    "the link, or pass that folder with --output if you mean to build there",
+)
 OUTPUT_NOT_FOLDER = Message(
     "output-not-folder", "{output} exists and is not a folder; remove it or choose another"
 )

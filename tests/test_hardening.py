@@ -191,3 +191,25 @@ def test_a_template_may_still_repeat_and_raise_to_a_power(site: MakeSite) -> Non
     assert run_cli("build", "--quiet", cwd=root).code == 0
     page = (root / "output" / "events" / "a" / "index.html").read_text()
     assert "<p>ababab 1024 [1, 1] 12</p>" in page
+
+
+@pytest.mark.parametrize("target", ["elsewhere", "nowhere/yet"])
+def test_an_output_folder_linked_out_of_the_site_is_refused(
+    tmp_path: Path, site: MakeSite, target: str
+) -> None:
+    """A cloned repository's ``output`` link to an empty or missing folder elsewhere must
+    not make the build create or fill it; the author can still name it with --output."""
+    root = site({"content/events/a.md": "---\ntitle: A\ndate: 2023\n---\n"})
+    outside = tmp_path / "outside"
+    (outside / "elsewhere").mkdir(parents=True)
+    (root / "output").symlink_to(outside / target)
+    result = run_cli("build", cwd=root)
+    assert result.code == 1
+    refused = "output: the output folder leads out of the site through a symbolic link"
+    assert f"{refused}, to {outside / target};" in result.err
+    assert sorted(p.relative_to(outside).as_posix() for p in outside.rglob("*")) == ["elsewhere"]
+    (root / "output").unlink()
+    chosen = outside / "elsewhere"
+    result = run_cli("build", "--output", str(chosen), cwd=root)
+    assert result.code == 0, result.err
+    assert (chosen / "events" / "a" / "index.html").is_file()
