@@ -151,10 +151,16 @@ def _walk(
     relative_to_folder: bool = False,
 ) -> list[tuple[str, bytes]]:
     """Files under ``folder`` in sorted order, skipping hidden files and editors' temporary
-    files; symlinks that lead outside ``folder`` are refused."""
+    files; symlinks that lead outside ``folder`` are refused, and so is a folder of the
+    site that a link takes out of the site (``static -> ..`` would publish the folders
+    around it)."""
     if not folder.is_dir():
         return []
     real_folder = folder.resolve()
+    # Folders outside the site (the themes that ship with timeline) are not the site's.
+    if folder.is_relative_to(root) and not real_folder.is_relative_to(root.resolve()):
+        problems.append(error(_shown(root, folder), 0, M.LINK_OUTSIDE()))
+        return []
     visited = {real_folder}
     found = []
     for here, dirs, files in os.walk(folder, followlinks=True):

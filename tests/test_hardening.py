@@ -65,6 +65,38 @@ def test_symlinks_out_of_the_content_folder_are_refused(tmp_path: Path) -> None:
     assert not (root / "output").exists()
 
 
+def test_a_site_folder_linked_out_of_the_site_is_refused(tmp_path: Path) -> None:
+    """A cloned repository's ``static -> ../private`` would publish a folder beside the site;
+    ``content/actors`` or ``templates`` linked elsewhere would read them."""
+    around = write_files(
+        tmp_path,
+        {
+            "private/secret.txt": "mine",
+            "notes/actors/me.md": "---\nname: Me\n---\nPrivate.\n",
+            "notes/templates/base.html": "{{ 1 }}",
+        },
+    )
+    root = write_files(
+        around / "site",
+        {
+            "timeline.toml": 'title = "T"\n',
+            "content/events/a.md": "---\ntitle: A\ndate: 2023\n---\n",
+        },
+    )
+    os.symlink("../private", root / "static")
+    os.symlink(around / "notes" / "actors", root / "content" / "actors")
+    os.symlink(around / "notes" / "templates", root / "templates")
+    result = run_cli("build", cwd=root)
+    assert result.code == 1
+    refused = "this link points outside its folder; copy the file in instead of linking to it"
+    assert sorted(x for x in result.err.splitlines() if refused in x) == [
+        f"content/actors: {refused}",
+        f"static: {refused}",
+        f"templates: {refused}",
+    ]
+    assert not (root / "output").exists()
+
+
 def test_huge_and_deep_files_end_in_a_clear_answer(site: MakeSite) -> None:
     root = site(
         {
