@@ -263,12 +263,17 @@ def _output_leaves_site(args: argparse.Namespace, root: Path, config: Config) ->
     """``output_dir`` is a path inside the site (config.py checks it), but a symbolic link
     on its way can lead elsewhere: a cloned repository could then have the build make and
     fill folders anywhere. ``--output`` may name any folder: the author chose it."""
-    if args.output:
+    output = root / config.output_dir
+    if args.output or not _leaves_site(root, output):  # the site itself is refused later
         return []
-    out = (root / config.output_dir).resolve()
-    if out == root or root in out.parents:  # the site itself is refused later, and why
-        return []
-    return [error(config.output_dir, 0, M.OUTPUT_LINK(target=out))]
+    return [error(config.output_dir, 0, M.OUTPUT_LINK(target=output.resolve()))]
+
+
+def _leaves_site(root: Path, path: Path) -> bool:
+    """Whether a symbolic link takes ``path``, a path inside the site folder ``root``
+    (resolved), out of it."""
+    real = path.resolve()
+    return real != root and not real.is_relative_to(root)
 
 
 def output_checked(checking: Background[str], config: Config) -> tuple[str, list[Diagnostic]]:
@@ -337,6 +342,9 @@ def _new(args: argparse.Namespace) -> int:
         raise UsageError(f"--date: {exc}") from None
     folder = root / config.content_dir / "events"
     path = folder / f"{date.iso().lstrip('-')}-{slugify(args.title)}.md"
+    if _leaves_site(root, path):  # as the build refuses to read it (sources._walk)
+        report(root, [error(_rel(root, path), 0, M.LINK_OUTSIDE())])
+        return FAILED
     if path.exists():
         report(root, [error(_rel(root, path), 0, "already exists; choose another title")])
         return FAILED
@@ -383,6 +391,9 @@ def _import(args: argparse.Namespace) -> int:
             report(root, problems)
             return FAILED
         content = root / config.content_dir
+        if _leaves_site(root, content):  # --content may name any folder; the config may not
+            report(root, [error(config.content_dir, 0, M.LINK_OUTSIDE())])
+            return FAILED
     result = import_file(source, content, force=args.force, groups=args.groups)
     report(Path.cwd(), [_at(d, source) for d in result.problems])
     if has_errors(list(result.problems)):

@@ -245,3 +245,21 @@ def test_an_output_folder_linked_out_of_the_site_is_refused(
     result = run_cli("build", "--output", str(chosen), cwd=root)
     assert result.code == 0, result.err
     assert (chosen / "events" / "a" / "index.html").is_file()
+
+
+def test_new_and_import_do_not_write_through_a_content_folder_linked_out(
+    tmp_path: Path, site: MakeSite
+) -> None:
+    """What the build refuses to read, ``new`` and ``import`` refuse to write: a cloned
+    repository's ``content`` link must not have them write where it leads."""
+    root = site({})
+    outside = tmp_path / "outside"
+    (outside / "events").mkdir(parents=True)
+    (root / "content").symlink_to(outside)
+    refused = "this link points outside its folder"
+    made = run_cli("new", "Planted", "--date", "2023-10-23", cwd=root)
+    assert made.code == 1 and f"content/events/2023-10-23-planted.md: {refused}" in made.err
+    sheet = Path(__file__).resolve().parent / "fixtures" / "import" / "sheet.csv"
+    imported = run_cli("import", str(sheet), cwd=root)
+    assert imported.code == 1 and f"content: {refused}" in imported.err
+    assert [p.name for p in outside.rglob("*")] == ["events"]
