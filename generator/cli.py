@@ -137,7 +137,9 @@ def load_config(args: argparse.Namespace) -> tuple[Path, Config, list[Diagnostic
     path = Path(args.config)
     if not path.is_file():
         raise UsageError(f"no {path} here; run timeline in your site's folder or pass --config")
-    root = path.resolve().parent
+    # The site is the folder that holds timeline.toml, even when the file is a link: a
+    # cloned repository's timeline.toml linked elsewhere must not move the build there.
+    root = path.absolute().parent.resolve()
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -263,3 +263,24 @@ def test_new_and_import_do_not_write_through_a_content_folder_linked_out(
     imported = run_cli("import", str(sheet), cwd=root)
     assert imported.code == 1 and f"content: {refused}" in imported.err
     assert [p.name for p in outside.rglob("*")] == ["events"]
+
+
+def test_a_linked_timeline_toml_does_not_move_the_build_to_where_it_leads(
+    tmp_path: Path,
+) -> None:
+    """The site is the folder that holds timeline.toml, even when that is a link."""
+    other = write_files(
+        tmp_path / "other",
+        {
+            "timeline.toml": 'title = "Other"\n',
+            "content/events/o.md": "---\ntitle: O\ndate: 2023\n---\n",
+        },
+    )
+    clone = write_files(
+        tmp_path / "clone", {"content/events/c.md": "---\ntitle: C\ndate: 2024\n---\n"}
+    )
+    (clone / "timeline.toml").symlink_to("../other/timeline.toml")
+    result = run_cli("build", cwd=clone)
+    assert result.code == 0, result.err
+    assert (clone / "output" / "events" / "c" / "index.html").is_file()
+    assert sorted(p.name for p in other.iterdir()) == ["content", "timeline.toml"]
