@@ -23,7 +23,7 @@ from generator.output import OutputError, Staging, check_output_folder, write_si
 from generator.parallel import Background, collector_frozen, default_workers
 from generator.search import INDEX_FOLDER, SearchError, index_site
 from generator.slugs import slugify
-from generator.sources import load_sources
+from generator.sources import leaves_site, load_sources
 
 # The build's own modules (Jinja, Markdown, iCalendar, dates...) are imported where a
 # build or a date is needed: they take about 0.2 s, half of a build with nothing
@@ -186,11 +186,10 @@ def _build(args: argparse.Namespace) -> int:
     problems += found
     # A cache folder that is a link (a cloned repository may hold one) is not followed:
     # the build would write its cache and move the old output wherever it leads.
-    folder: Path | None = root / CACHE_DIR
     linked = linked_path(root / CACHE_DIR)
     if linked is not None:
         problems.append(warning(linked.relative_to(root).as_posix(), 0, M.CACHE_LINK()))
-        folder = None
+    folder = root / CACHE_DIR if linked is None else None
     cache = Cache(folder)
     staging: Staging | None = None
     try:
@@ -266,16 +265,9 @@ def _output_leaves_site(args: argparse.Namespace, root: Path, config: Config) ->
     on its way can lead elsewhere: a cloned repository could then have the build make and
     fill folders anywhere. ``--output`` may name any folder: the author chose it."""
     output = root / config.output_dir
-    if args.output or not _leaves_site(root, output):  # the site itself is refused later
+    if args.output or not leaves_site(root, output):  # the site itself is refused later
         return []
     return [error(config.output_dir, 0, M.OUTPUT_LINK(target=output.resolve()))]
-
-
-def _leaves_site(root: Path, path: Path) -> bool:
-    """Whether a symbolic link takes ``path``, a path inside the site folder ``root``
-    (resolved), out of it."""
-    real = path.resolve()
-    return real != root and not real.is_relative_to(root)
 
 
 def output_checked(checking: Background[str], config: Config) -> tuple[str, list[Diagnostic]]:
@@ -344,7 +336,7 @@ def _new(args: argparse.Namespace) -> int:
         raise UsageError(f"--date: {exc}") from None
     folder = root / config.content_dir / "events"
     path = folder / f"{date.iso().lstrip('-')}-{slugify(args.title)}.md"
-    if _leaves_site(root, path):  # as the build refuses to read it (sources._walk)
+    if leaves_site(root, path):  # as the build refuses to read it (sources._walk)
         report(root, [error(_rel(root, path), 0, M.LINK_OUTSIDE())])
         return FAILED
     if path.exists():
@@ -393,7 +385,7 @@ def _import(args: argparse.Namespace) -> int:
             report(root, problems)
             return FAILED
         content = root / config.content_dir
-        if _leaves_site(root, content):  # --content may name any folder; the config may not
+        if leaves_site(root, content):  # --content may name any folder; the config may not
             report(root, [error(config.content_dir, 0, M.LINK_OUTSIDE())])
             return FAILED
     result = import_file(source, content, force=args.force, groups=args.groups)

@@ -156,11 +156,10 @@ def _walk(
     around it)."""
     if not folder.is_dir():
         return []
-    real_folder = folder.resolve()
-    # Folders outside the site (the themes that ship with timeline) are not the site's.
-    if folder.is_relative_to(root) and not real_folder.is_relative_to(root.resolve()):
+    if leaves_site(root, folder):
         problems.append(error(_shown(root, folder), 0, M.LINK_OUTSIDE()))
         return []
+    real_folder = folder.resolve()
     visited = {real_folder}
     found = []
     for here, dirs, files in os.walk(folder, followlinks=True):
@@ -197,6 +196,16 @@ def _walk(
             key = (key_here + name).removeprefix("./") if relative_to_folder else shown
             found.append((key, data))
     return found
+
+
+def leaves_site(root: Path, path: Path) -> bool:
+    """Whether a symbolic link takes ``path``, a path in the site folder ``root``, out of
+    the site. Paths outside the site (the themes that ship with timeline) are not the
+    site's: never."""
+    if not path.is_relative_to(root):
+        return False
+    real, site = path.resolve(), root.resolve()
+    return real != site and not real.is_relative_to(site)
 
 
 def is_ignored_name(name: str) -> bool:
