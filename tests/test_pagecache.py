@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import random
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -152,6 +154,126 @@ def test_every_edit_in_turn_equals_a_cold_build(root: Path, tmp_path: Path) -> N
         change(root)
         build(root)
     assert snapshot(root / "output") == cold(root, tmp_path)
+
+
+def _front_matter(path: Path, field: str, value: str) -> None:
+    """Set ``field`` of the front matter of the file at ``path`` to the YAML ``value``."""
+    head, _, body = path.read_text("utf-8").removeprefix("---\n").partition("\n---\n")
+    head = re.sub(rf"(?m)^{field}:.*\n?", "", head).rstrip("\n")
+    path.write_text(f"---\n{head}\n{field}: {value}\n---\n{body}", "utf-8")
+
+
+RANDOM_EDITS = (
+    *("title", "date", "month", "bce", "range", "body", "summary", "actors", "actor-by-slug"),
+    *("tags", "places", "link", "delete", "add", "rename", "actor-file", "actor-deleted"),
+    *("actor-added", "broken", "mend", "duplicate", "template", "static", "config", "touch"),
+    "draft",
+)
+
+
+def _random_edit(rng: random.Random, root: Path, linked: set[str], kind: str = "") -> str:
+    """One edit of a random kind to a random file, as an author makes them, some of which
+    make the build fail (invalid YAML, two events of one slug) until ``mend``. Events
+    that a body links to (``linked``) keep their file and are listed."""
+    events = sorted((root / "content/events").glob("*.md"))
+    actors = sorted((root / "content/actors").glob("*.md"))
+    path = rng.choice(events)
+    free = [e for e in events if e.name not in linked] or events
+    number = rng.randrange(1000)
+    kind = kind or rng.choice(RANDOM_EDITS)
+    if kind in ("date", "month", "bce", "delete", "rename", "draft"):
+        path = rng.choice(free)
+    if kind == "title":
+        _front_matter(path, "title", f"'Retitled {number} <b>&amp; é'")
+    elif kind == "date":
+        _front_matter(path, "date", f"{rng.randrange(2015, 2026)}-{rng.randrange(1, 13):02d}-11")
+    elif kind == "month":
+        _front_matter(path, "date", f"{rng.randrange(2015, 2026)}-{rng.randrange(1, 13):02d}")
+    elif kind == "bce":
+        _front_matter(path, "date", f"-{rng.randrange(1, 900):04d}")
+    elif kind == "range":
+        _front_matter(path, "end", f"{rng.randrange(2026, 2030)}-05")
+    elif kind == "body":
+        path.write_text(path.read_text("utf-8") + f"\nMore, {number}.\n", "utf-8")
+    elif kind == "summary":
+        _front_matter(path, "summary", f"Summary {number}.")
+    elif kind == "actors":
+        _front_matter(path, "actors", f"[{', '.join(rng.sample([*ACTORS, 'Eve'], 2))}]")
+    elif kind == "actor-by-slug" and actors:
+        _front_matter(path, "actors", f"[{rng.choice(actors).stem}]")
+    elif kind == "tags":
+        _front_matter(path, "tags", f"[t{rng.randrange(4)}, n{number % 3}]")
+    elif kind == "places":
+        _front_matter(path, "places", f"[P{rng.randrange(4)}]")
+    elif kind == "link":
+        target = rng.choice(events)
+        linked.add(target.name)
+        path.write_text(path.read_text("utf-8") + f"\nSee [it]({target.name}).\n", "utf-8")
+    elif kind == "delete":
+        path.unlink()
+    elif kind == "add":
+        new = event_file(f"New {number}", "2021-06-01")
+        write_files(root, {f"content/events/new{number}.md": new})
+    elif kind == "rename":
+        path.rename(path.with_name(f"renamed{number}.md"))
+    elif kind == "actor-file" and actors:
+        _front_matter(rng.choice(actors), "role", f"Role {number}")
+    elif kind == "actor-deleted" and actors:
+        rng.choice(actors).unlink()
+    elif kind == "actor-added":
+        eve = f"---\nname: Eve\nrole: R{number}\n---\nEve.\n"
+        write_files(root, {"content/actors/eve.md": eve})
+    elif kind == "broken":
+        path.write_text(path.read_text("utf-8").replace("title:", "title: [", 1), "utf-8")
+    elif kind == "mend":  # what "broken" and "duplicate" break
+        for event in events:
+            text = event.read_text("utf-8").replace("title: [", "title:")
+            event.write_text(text.replace("slug: twin\n", ""), "utf-8")
+    elif kind == "duplicate":
+        for twin in rng.sample(events, 2):
+            _front_matter(twin, "slug", "twin")
+    elif kind in ("template", "static"):
+        name = "templates/partials/card.html" if kind == "template" else "static/extra.txt"
+        if (root / name).exists():
+            (root / name).unlink()
+        else:
+            write_files(root, {name: f"<p>{{{{ event.title }}}} {number}</p>\n"})
+    elif kind == "config":
+        toml = root / "timeline.toml"
+        size = f"page_size = {10 + number % 3}"
+        toml.write_text(re.sub(r"(?m)^page_size = .*$", size, toml.read_text("utf-8")), "utf-8")
+    elif kind == "touch":
+        path.touch()
+    elif kind == "draft":
+        _front_matter(path, "draft", rng.choice(["true", "false"]))
+    return f"{kind} {path.name}"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_edits_in_turn_equal_cold_builds(root: Path, tmp_path: Path, seed: int) -> None:
+    """Random sequences of edits, one to three at a time, with builds that fail among
+    them: after each, the build from the cache and the previous output (or the spare)
+    fails as a cold build does, leaving the output as it was, or equals it byte for
+    byte."""
+    rng = random.Random(seed)
+    linked: set[str] = set()
+    done: list[str] = []
+    code = 0
+    last = snapshot(root / "output")
+    for _ in range(18):
+        if done and code:
+            done.append(_random_edit(rng, root, linked, "mend"))
+        done += [_random_edit(rng, root, linked) for _ in range(rng.choice((1, 1, 2, 3)))]
+        code = main(["build", "-q", "--config", str(root / "timeline.toml")])
+        fresh = tmp_path / "cold"
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+        assert main(["build", "-q", "--config", str(fresh / "timeline.toml")]) == code, done
+        if code == 0:
+            last = snapshot(root / "output")
+            assert last == snapshot(fresh / "output"), done
+        else:
+            assert snapshot(root / "output") == last, done
 
 
 def test_a_planted_or_damaged_spare_changes_nothing(root: Path, tmp_path: Path) -> None:
