@@ -183,28 +183,24 @@ def _random_edit(rng: random.Random, root: Path, linked: set[str], kind: str = "
     kind = kind or rng.choice(RANDOM_EDITS)
     if kind in ("date", "month", "bce", "delete", "rename", "draft"):
         path = rng.choice(free)
-    if kind == "title":
-        _front_matter(path, "title", f"'Retitled {number} <b>&amp; é'")
-    elif kind == "date":
-        _front_matter(path, "date", f"{rng.randrange(2015, 2026)}-{rng.randrange(1, 13):02d}-11")
-    elif kind == "month":
-        _front_matter(path, "date", f"{rng.randrange(2015, 2026)}-{rng.randrange(1, 13):02d}")
-    elif kind == "bce":
-        _front_matter(path, "date", f"-{rng.randrange(1, 900):04d}")
-    elif kind == "range":
-        _front_matter(path, "end", f"{rng.randrange(2026, 2030)}-05")
+    year, month = rng.randrange(2015, 2026), rng.randrange(1, 13)
+    fields = {  # the edits of one field of the front matter: (field, YAML value)
+        "title": ("title", f"'Retitled {number} <b>&amp; é'"),
+        "date": ("date", f"{year}-{month:02d}-11"),
+        "month": ("date", f"{year}-{month:02d}"),
+        "bce": ("date", f"-{number % 900 + 1:04d}"),
+        "range": ("end", f"{2026 + number % 4}-05"),
+        "summary": ("summary", f"Summary {number}."),
+        "actors": ("actors", f"[{', '.join(rng.sample([*ACTORS, 'Eve'], 2))}]"),
+        "actor-by-slug": ("actors", f"[{rng.choice(actors).stem}]" if actors else "[Ada]"),
+        "tags": ("tags", f"[t{number % 4}, n{number % 3}]"),
+        "places": ("places", f"[P{number % 4}]"),
+        "draft": ("draft", rng.choice(["true", "false"])),
+    }
+    if kind in fields:
+        _front_matter(path, *fields[kind])
     elif kind == "body":
         path.write_text(path.read_text("utf-8") + f"\nMore, {number}.\n", "utf-8")
-    elif kind == "summary":
-        _front_matter(path, "summary", f"Summary {number}.")
-    elif kind == "actors":
-        _front_matter(path, "actors", f"[{', '.join(rng.sample([*ACTORS, 'Eve'], 2))}]")
-    elif kind == "actor-by-slug" and actors:
-        _front_matter(path, "actors", f"[{rng.choice(actors).stem}]")
-    elif kind == "tags":
-        _front_matter(path, "tags", f"[t{rng.randrange(4)}, n{number % 3}]")
-    elif kind == "places":
-        _front_matter(path, "places", f"[P{rng.randrange(4)}]")
     elif kind == "link":
         target = rng.choice(events)
         linked.add(target.name)
@@ -244,8 +240,6 @@ def _random_edit(rng: random.Random, root: Path, linked: set[str], kind: str = "
         toml.write_text(re.sub(r"(?m)^page_size = .*$", size, toml.read_text("utf-8")), "utf-8")
     elif kind == "touch":
         path.touch()
-    elif kind == "draft":
-        _front_matter(path, "draft", rng.choice(["true", "false"]))
     return f"{kind} {path.name}"
 
 
