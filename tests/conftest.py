@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from generator.cache import CACHE_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 SITES = Path(__file__).resolve().parent / "sites"
@@ -88,6 +91,15 @@ def run_cli(*args: str, cwd: Path) -> Run:
         timeout=120,
     )
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def cold_copy(root: Path, tmp_path: Path) -> Path:
+    """A copy of the site at ``root`` without its output and cache, in ``tmp_path/cold``
+    (emptied first), for a cold build to compare a cached one with."""
+    fresh = tmp_path / "cold"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    return fresh
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -17,7 +17,7 @@ from generator.config import parse_config
 from generator.dates import PartialDate
 from generator.model import Event, entry_from_json, entry_to_json
 from generator.sources import load_sources
-from tests.conftest import REPO, SITES, run_cli, snapshot, write_files
+from tests.conftest import REPO, SITES, cold_copy, run_cli, snapshot, write_files
 
 
 @pytest.fixture
@@ -35,9 +35,7 @@ def build(root: Path) -> str:
 
 def cold(root: Path, tmp_path: Path) -> dict[str, bytes]:
     """The same site built from scratch elsewhere, with no cache."""
-    fresh = tmp_path / "cold"
-    shutil.rmtree(fresh, ignore_errors=True)
-    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", ".timeline-cache"))
+    fresh = cold_copy(root, tmp_path)
     build(fresh)
     return snapshot(fresh / "output")
 

@@ -25,7 +25,7 @@ from generator.dates import parse_date
 from generator.linking import link
 from generator.model import Event
 from generator.render import PageJob, SiteRenderer
-from tests.conftest import event_file, snapshot, write_files
+from tests.conftest import cold_copy, event_file, snapshot, write_files
 
 CONFIG = """\
 title = "Cache test"
@@ -58,14 +58,16 @@ def site_files() -> dict[str, str]:
     return files
 
 
+def run_build(root: Path) -> int:
+    return main(["build", "-q", "--config", str(root / "timeline.toml")])
+
+
 def build(root: Path) -> None:
-    assert main(["build", "-q", "--config", str(root / "timeline.toml")]) == 0
+    assert run_build(root) == 0
 
 
 def cold(root: Path, tmp_path: Path) -> dict[str, bytes]:
-    fresh = tmp_path / "cold"
-    shutil.rmtree(fresh, ignore_errors=True)
-    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    fresh = cold_copy(root, tmp_path)
     build(fresh)
     return snapshot(fresh / "output")
 
@@ -258,11 +260,9 @@ def test_random_edits_in_turn_equal_cold_builds(root: Path, tmp_path: Path, seed
         if done and code:
             done.append(_random_edit(rng, root, linked, "mend"))
         done += [_random_edit(rng, root, linked) for _ in range(rng.choice((1, 1, 2, 3)))]
-        code = main(["build", "-q", "--config", str(root / "timeline.toml")])
-        fresh = tmp_path / "cold"
-        shutil.rmtree(fresh, ignore_errors=True)
-        shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
-        assert main(["build", "-q", "--config", str(fresh / "timeline.toml")]) == code, done
+        code = run_build(root)
+        fresh = cold_copy(root, tmp_path)
+        assert run_build(fresh) == code, done
         if code == 0:
             last = snapshot(root / "output")
             assert last == snapshot(fresh / "output"), done
@@ -304,7 +304,7 @@ def test_a_failed_build_from_the_spare_leaves_the_output_and_the_next_build_whol
     EDITS["title"](root)
     with monkeypatch.context() as stopped:
         stopped.setattr(generator.build, "render_bodies", stop)
-        assert main(["build", "-q", "--config", str(root / "timeline.toml")]) == 1
+        assert run_build(root) == 1
     assert snapshot(root / "output") == before
     build(root)
     assert snapshot(root / "output") == cold(root, tmp_path)
